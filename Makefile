@@ -18,7 +18,7 @@ LINUX_SRC = /usr/src/linux-source-6.1.tar.xz
 CC       ?= cc
 CLANG    ?= clang
 WARN     := -Wall -Wextra -Werror
-CPPFLAGS := -D_GNU_SOURCE -Iinclude/uapi -Ikmod -Ilibtpctl -I$(B)/kselftest
+CPPFLAGS := -D_GNU_SOURCE -Iinclude/uapi -iquote kmod -Ilibtpctl -I$(B)/kselftest
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -fPIC -fvisibility=hidden
 LDLIBS   := -lmnl

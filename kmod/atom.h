@@ -15,7 +15,7 @@
  * The zero-length atom is the overflow marker: it sorts before every other
  * atom, so it survives any merge and tells readers that trim dropped atoms.
  *
- * Documented byte by byte in Documentation/baggage-format.rst.
+ * Documented byte by byte in Documentation/atoms.rst.
  */
 #ifndef TP_ATOM_H
 #define TP_ATOM_H
@@ -31,7 +31,7 @@ struct tp_bag {
 	tp_refcount_t ref;
 	u32 len;		/* bytes in data[] */
 	u32 count;		/* atoms in data[] */
-	TP_BAG_RCU_HEAD
+	tp_rcu_head_t rcu;	/* kernel: deferred free; userspace: empty */
 	u8 data[];		/* serialized atoms, strictly increasing */
 };
 

@@ -26,7 +26,7 @@ typedef atomic_long_t tp_counter_t;
 #define tp_counter_read(c)		atomic_long_read(c)
 
 /* Readers take references under RCU, so the memory must outlive them. */
-#define TP_BAG_RCU_HEAD			struct rcu_head rcu;
+typedef struct rcu_head tp_rcu_head_t;
 #define tp_bag_kmalloc(size, gfp)	kmalloc(size, (gfp) | __GFP_NOWARN)
 #define tp_bag_kfree(bag)		kfree_rcu(bag, rcu)
 
@@ -57,7 +57,8 @@ typedef long tp_counter_t;
 #define tp_counter_add(c, v)	__atomic_add_fetch((c), (v), __ATOMIC_RELAXED)
 #define tp_counter_read(c)	__atomic_load_n((c), __ATOMIC_RELAXED)
 
-#define TP_BAG_RCU_HEAD
+/* Userspace frees at once: no reader can hold a blob without a reference. */
+typedef struct { char unused[0]; } tp_rcu_head_t;
 #define tp_bag_kmalloc(size, gfp)	((void)(gfp), tp_atom_malloc(size))
 #define tp_bag_kfree(bag)		free(bag)
 

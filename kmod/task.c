@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-task baggage store.
+ *
+ * A module cannot add a field to task_struct, so baggage lives in an
+ * rhashtable of small entries keyed by the task_struct pointer.  A task
+ * without baggage has no entry.  The sched_process_fork tracepoint gives
+ * a child a reference to its parent's blob: it fires after copy_process()
+ * and before wake_up_new_task(), so the child has not run yet, and it
+ * covers fork, vfork, clone, clone3 and new threads (not io_uring
+ * workers: create_io_thread() bypasses kernel_clone()).  exec keeps the
+ * task_struct, hence the baggage.  The sched_process_free tracepoint drops
+ * the entry when the task_struct is about to be freed.
+ *
+ * An entry holds one reference to a non-empty baggage.  Readers find it
+ * under RCU.  Writers serialize per task on a striped lock and replace the
+ * baggage only if it is still the one they computed from.  Whoever takes an
+ * entry out of the table (rhashtable_remove_fast() succeeds for exactly one
+ * caller) frees it after a grace period, with the baggage it holds by then.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hash.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/tracepoint.h>
+
+#include "atom.h"
+#include "stats.h"
+#include "task.h"
+
+struct tp_task_entry {
+	struct rhash_head node;
+	struct task_struct *task;
+	struct tp_bag __rcu *bag;	/* never NULL: empty means no entry */
+	struct rcu_head rcu;
+};
+
+static const struct rhashtable_params tp_task_params = {
+	.head_offset = offsetof(struct tp_task_entry, node),
+	.key_offset = offsetof(struct tp_task_entry, task),
+	.key_len = sizeof(struct task_struct *),
+	.automatic_shrinking = true,
+};
+
+#define TP_TASK_LOCK_BITS	6
+
+static struct rhashtable tp_tasks;
+static struct kmem_cache *tp_task_cache;
+/* Entries in the table, or about to be: lets both probes skip the lookup. */
+static atomic_long_t tp_task_entries = ATOMIC_LONG_INIT(0);
+static spinlock_t tp_task_locks[1 << TP_TASK_LOCK_BITS];
+
+static spinlock_t *tp_task_lock(const struct task_struct *task)
+{
+	return &tp_task_locks[hash_ptr(task, TP_TASK_LOCK_BITS)];
+}
+
+static struct tp_task_entry *tp_task_lookup(struct task_struct *task)
+{
+	return rhashtable_lookup(&tp_tasks, &task, tp_task_params);
+}
+
+static void tp_task_entry_free(struct tp_task_entry *entry)
+{
+	tp_bag_put(rcu_dereference_protected(entry->bag, true));
+	kmem_cache_free(tp_task_cache, entry);
+}
+
+static void tp_task_entry_free_rcu(struct rcu_head *rcu)
+{
+	tp_task_entry_free(container_of(rcu, struct tp_task_entry, rcu));
+}
+
+static int tp_task_publish(struct tp_task_entry *entry)
+{
+	int err;
+
+	atomic_long_inc(&tp_task_entries);
+	err = rhashtable_lookup_insert_fast(&tp_tasks, &entry->node,
+					    tp_task_params);
+	if (err)
+		atomic_long_dec(&tp_task_entries);
+	return err;
+}
+
+/* Frees @entry if this call is the one that took it out of the table. */
+static void tp_task_remove(struct tp_task_entry *entry)
+{
+	if (rhashtable_remove_fast(&tp_tasks, &entry->node, tp_task_params))
+		return;
+	atomic_long_dec(&tp_task_entries);
+	call_rcu(&entry->rcu, tp_task_entry_free_rcu);
+}
+
+struct tp_bag *tp_task_bag(struct task_struct *task)
+{
+	struct tp_task_entry *entry;
+	struct tp_bag *bag = NULL;
+
+	if (!atomic_long_read(&tp_task_entries))
+		return NULL;
+
+	rcu_read_lock();
+	entry = tp_task_lookup(task);
+	while (entry) {
+		/*
+		 * A writer may have just replaced and released this blob;
+		 * its memory outlives us (kfree_rcu), but its count may be
+		 * zero, and then the entry already holds a newer one.
+		 */
+		bag = rcu_dereference(entry->bag);
+		if (refcount_inc_not_zero(&bag->ref))
+			break;
+	}
+	rcu_read_unlock();
+	return entry ? bag : NULL;
+}
+
+/* Gives @task its first baggage, @bag, in the unused entry *@spare. */
+static int tp_task_insert(struct task_struct *task, struct tp_bag *bag,
+			  struct tp_task_entry **spare)
+{
+	struct tp_task_entry *entry = *spare;
+	int err;
+
+	if (!entry) {
+		/* We computed from a baggage that is gone: start over. */
+		tp_bag_put(bag);
+		return -EAGAIN;
+	}
+	entry->task = task;
+	RCU_INIT_POINTER(entry->bag, bag);
+	err = tp_task_publish(entry);
+	if (err) {
+		tp_bag_put(bag);
+		/* -EEXIST: the fork probe just gave the task its baggage. */
+		if (err == -EEXIST)
+			return -EAGAIN;
+		atomic_long_inc(&tp_stats.alloc_fails);
+		return -ENOMEM;
+	}
+	*spare = NULL;
+
+	/*
+	 * An exiting task may be past its free probe already, and then
+	 * nothing else would ever remove this entry.  Setting PF_EXITING and
+	 * the free probe's lookup are separated by a grace period, a full
+	 * barrier, which pairs with this one: either we see PF_EXITING or
+	 * the free probe sees the entry.
+	 */
+	smp_mb();
+	if (task->flags & PF_EXITING) {
+		tp_task_remove(entry);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+/*
+ * Stores @new (consumed, NULL for empty) as @task's baggage if that still
+ * is @old.  *@spare is an unused entry, taken when the task has none.
+ */
+static int tp_task_commit(struct task_struct *task, struct tp_bag *old,
+			  struct tp_bag *new, struct tp_task_entry **spare)
+{
+	spinlock_t *lock = tp_task_lock(task);
+	struct tp_task_entry *entry;
+	struct tp_bag *cur = NULL;
+	int err = 0;
+
+	rcu_read_lock();
+	spin_lock(lock);
+	entry = tp_task_lookup(task);
+	if (entry)
+		cur = rcu_dereference_protected(entry->bag,
+						lockdep_is_held(lock));
+	if (cur != old) {
+		tp_bag_put(new);
+		err = -EAGAIN;
+	} else if (entry && new) {
+		rcu_assign_pointer(entry->bag, new);
+		tp_bag_put(cur);
+	} else if (entry) {
+		tp_task_remove(entry);
+	} else if (new) {
+		err = tp_task_insert(task, new, spare);
+	}
+	spin_unlock(lock);
+	rcu_read_unlock();
+	return err;
+}
+
+int tp_task_update(struct task_struct *task,
+		   int (*update)(struct tp_bag *old, void *arg,
+				 struct tp_bag **new),
+		   void *arg)
+{
+	struct tp_task_entry *spare = NULL;
+	struct tp_bag *old, *new;
+	int err;
+
+	do {
+		old = tp_task_bag(task);
+		err = update(old, arg, &new);
+		if (!err && new && !old && !spare) {
+			spare = kmem_cache_alloc(tp_task_cache, GFP_KERNEL);
+			if (!spare) {
+				atomic_long_inc(&tp_stats.alloc_fails);
+				tp_bag_put(new);
+				err = -ENOMEM;
+			}
+		}
+		if (!err)
+			err = tp_task_commit(task, old, new, &spare);
+		tp_bag_put(old);
+	} while (err == -EAGAIN);
+
+	if (spare)
+		kmem_cache_free(tp_task_cache, spare);
+	return err;
+}
+
+long tp_task_count(void)
+{
+	return atomic_long_read(&tp_task_entries);
+}
+
+/*
+ * Runs in kernel_clone() with preemption disabled, before the child first
+ * runs.  Branching is taking a reference: no bytes are copied.
+ */
+static void tp_task_fork_probe(void *data, struct task_struct *parent,
+			       struct task_struct *child)
+{
+	struct tp_task_entry *entry;
+	struct tp_bag *bag;
+	int err;
+
+	bag = tp_task_bag(parent);
+	if (!bag)
+		return;
+
+	entry = kmem_cache_alloc(tp_task_cache, GFP_ATOMIC | __GFP_NOWARN);
+	if (!entry)
+		goto fail;
+	entry->task = child;
+	RCU_INIT_POINTER(entry->bag, bag);
+	err = tp_task_publish(entry);
+	if (!err)
+		return;
+	kmem_cache_free(tp_task_cache, entry);
+	/* -EEXIST: a writer gave the child a baggage already; it is newer. */
+	if (err == -EEXIST) {
+		tp_bag_put(bag);
+		return;
+	}
+fail:
+	atomic_long_inc(&tp_stats.alloc_fails);
+	tp_bag_put(bag);
+}
+
+/* Runs from delayed_put_task_struct(), an RCU callback. */
+static void tp_task_free_probe(void *data, struct task_struct *task)
+{
+	struct tp_task_entry *entry;
+
+	if (!atomic_long_read(&tp_task_entries))
+		return;
+
+	rcu_read_lock();
+	entry = tp_task_lookup(task);
+	if (entry)
+		tp_task_remove(entry);
+	rcu_read_unlock();
+}
+
+static struct tp_task_probe {
+	const char *name;
+	void *func;
+	struct tracepoint *tp;
+} tp_task_probes[] = {
+	{ .name = "sched_process_fork", .func = tp_task_fork_probe },
+	{ .name = "sched_process_free", .func = tp_task_free_probe },
+};
+
+static void tp_task_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tp_task_probes); i++)
+		if (!strcmp(tp->name, tp_task_probes[i].name))
+			tp_task_probes[i].tp = tp;
+}
+
+static void tp_task_unregister_probes(int count)
+{
+	while (count--)
+		tracepoint_probe_unregister(tp_task_probes[count].tp,
+					    tp_task_probes[count].func, NULL);
+	/* No probe is still running, on any CPU, past this point. */
+	tracepoint_synchronize_unregister();
+}
+
+static int tp_task_register_probes(void)
+{
+	struct tp_task_probe *probe;
+	int i, err;
+
+	for_each_kernel_tracepoint(tp_task_find_tracepoint, NULL);
+
+	for (i = 0; i < ARRAY_SIZE(tp_task_probes); i++) {
+		probe = &tp_task_probes[i];
+		err = -ENOENT;
+		if (!probe->tp) {
+			pr_err("tracepoint %s not found\n", probe->name);
+			goto err_unregister;
+		}
+		err = tracepoint_probe_register(probe->tp, probe->func, NULL);
+		if (err)
+			goto err_unregister;
+	}
+	return 0;
+
+err_unregister:
+	tp_task_unregister_probes(i);
+	return err;
+}
+
+static void tp_task_entry_destroy(void *ptr, void *arg)
+{
+	atomic_long_dec(&tp_task_entries);
+	tp_task_entry_free(ptr);
+}
+
+int tp_task_init(void)
+{
+	int i, err;
+
+	for (i = 0; i < ARRAY_SIZE(tp_task_locks); i++)
+		spin_lock_init(&tp_task_locks[i]);
+
+	tp_task_cache = KMEM_CACHE(tp_task_entry, 0);
+	if (!tp_task_cache)
+		return -ENOMEM;
+
+	err = rhashtable_init(&tp_tasks, &tp_task_params);
+	if (err)
+		goto err_cache;
+
+	err = tp_task_register_probes();
+	if (err)
+		goto err_table;
+	return 0;
+
+err_table:
+	rhashtable_destroy(&tp_tasks);
+err_cache:
+	kmem_cache_destroy(tp_task_cache);
+	return err;
+}
+
+/* Callers that read or write baggage must be gone already. */
+void tp_task_exit(void)
+{
+	tp_task_unregister_probes(ARRAY_SIZE(tp_task_probes));
+	rhashtable_free_and_destroy(&tp_tasks, tp_task_entry_destroy, NULL);
+	/* Entries removed earlier are freed by RCU callbacks: let them run. */
+	rcu_barrier();
+	kmem_cache_destroy(tp_task_cache);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-task baggage: inherited on fork, kept across exec, released when the
+ * task is freed.  A task without baggage has no entry and costs nothing.
+ */
+#ifndef TP_TASK_H
+#define TP_TASK_H
+
+#include <linux/gfp.h>
+
+struct task_struct;
+struct tp_bag;
+
+int tp_task_init(void);
+void tp_task_exit(void);
+
+/* A new reference to @task's baggage, or NULL (empty). */
+struct tp_bag *tp_task_bag(struct task_struct *task);
+
+/*
+ * Computes @task's new baggage from its current one, @old, and stores it
+ * unless the baggage changed meanwhile, in which case @update runs again
+ * on the newer baggage.  @update returns a new reference in *@new (NULL:
+ * empty) or an errno, which tp_task_update returns with nothing changed.
+ * Process context only: it may sleep.
+ */
+int tp_task_update(struct task_struct *task,
+		   int (*update)(struct tp_bag *old, void *arg,
+				 struct tp_bag **new),
+		   void *arg);
+
+/* Tasks holding baggage. */
+long tp_task_count(void);
+
+#endif /* TP_TASK_H */

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process helpers for the tracingplane selftests: children report what
+ * they saw through a pipe, parents collect it and the exit status.
+ *
+ * Every test binary that includes this header ends with TP_SELFTEST_MAIN
+ * instead of TEST_HARNESS_MAIN: the binary then doubles as a helper that
+ * other tests exec (e.g. "--report FD": write my baggage to FD and exit).
+ */
+#ifndef TP_SELFTEST_PROC_H
+#define TP_SELFTEST_PROC_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nl.h"
+
+/* Writes all of @len bytes; returns 0 or -1. */
+static inline int tp_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads until EOF (or @cap - 1 bytes) and NUL-terminates; returns length. */
+static inline ssize_t tp_read_all(int fd, char *buf, size_t cap)
+{
+	size_t o = 0;
+
+	while (o + 1 < cap) {
+		ssize_t n = read(fd, buf + o, cap - 1 - o);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		o += (size_t)n;
+	}
+	buf[o] = '\0';
+	return (ssize_t)o;
+}
+
+/* Reads exactly @len bytes; returns 0 or -1 (EOF or error). */
+static inline int tp_read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Exit code of @pid, 128 + signal if killed, -1 if waitpid failed. */
+static inline int tp_wait(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, __WALL) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/* The child's side of a report: its own baggage as text, to @fd. */
+static inline int tp_report_self(int fd)
+{
+	char text[8192];
+	int err = tp_self_text(text, sizeof(text));
+
+	if (tp_write_all(fd, text, strlen(text)))
+		return 2;
+	return err ? 1 : 0;
+}
+
+/* --status: the STATUS reply as key=value words on one line. */
+static inline int tp_helper_status(void)
+{
+	struct tp_status st;
+	struct tpnl t;
+	int err = tpnl_open(&t);
+
+	if (!err)
+		err = tpnl_status(&t, &st);
+	if (err) {
+		fprintf(stderr, "status: %s\n", strerror(-err));
+		return 1;
+	}
+	printf("version=%s max_bytes=%u mem_cap=%llu live_bags=%llu live_bytes=%llu "
+	       "live_tasks=%llu trims=%llu alloc_fails=%llu\n",
+	       st.version, st.max_bytes, (unsigned long long)st.mem_cap,
+	       (unsigned long long)st.live_bags, (unsigned long long)st.live_bytes,
+	       (unsigned long long)st.live_tasks, (unsigned long long)st.trims,
+	       (unsigned long long)st.alloc_fails);
+	tpnl_close(&t);
+	return 0;
+}
+
+/*
+ * --hold N FILE: give myself baggage, start N children that inherit it
+ * (every tenth adds an atom of its own, so blobs are both shared and
+ * private), create FILE once all hold it, then sleep until killed.  The
+ * children exit by themselves when I am gone (their pipe reads EOF).
+ */
+static inline int tp_helper_hold(int n, const char *file)
+{
+	int hold[2], ready[2];
+	char c;
+
+	if (pipe(hold) || pipe(ready) || tp_self_op(TRACINGPLANE_CMD_SET, "hold,load"))
+		return 1;
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			char atom[16];
+
+			close(hold[1]);
+			snprintf(atom, sizeof(atom), "h%05d", i);
+			if (i % 10 == 0 && tp_self_op(TRACINGPLANE_CMD_MERGE, atom))
+				_exit(1);
+			if (write(ready[1], "r", 1) != 1)
+				_exit(1);
+			while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+				;
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (read(ready[0], &c, 1) != 1)
+			return 1;
+	if (close(open(file, O_WRONLY | O_CREAT, 0644)))
+		return 1;
+	for (;;)
+		pause();
+}
+
+/*
+ * --churn: fork children that change their baggage and exit, forever
+ * (until killed); errors are ignored, the module may come and go.
+ */
+static inline int tp_helper_churn(void)
+{
+	for (unsigned long i = 0;; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			tp_self_op(TRACINGPLANE_CMD_MERGE, i & 1 ? "churn,odd" : "churn,even");
+			_exit(0);
+		}
+		if (pid > 0)
+			tp_wait(pid);
+		tp_self_op(TRACINGPLANE_CMD_SET, i & 1 ? "c1" : "c2");
+	}
+}
+
+/* --selfcheck: SET, GET and CLEAR my own baggage. */
+static inline int tp_helper_selfcheck(void)
+{
+	char text[256] = "";
+	int err;
+
+	err = tp_self_op(TRACINGPLANE_CMD_SET, "again,alive");
+	if (!err)
+		err = tp_self_text(text, sizeof(text));
+	if (!err && strcmp(text, "again,alive"))
+		err = -EBADMSG;
+	if (!err)
+		err = tp_self_op(TRACINGPLANE_CMD_CLEAR, NULL);
+	if (err)
+		fprintf(stderr, "selfcheck: %s (read \"%s\")\n", strerror(-err), text);
+	return err ? 1 : 0;
+}
+
+/*
+ * Helper modes of every selftest binary, run before the harness:
+ *   --report FD [N]   exec itself N more times, then write its baggage
+ *                     as text to FD and exit 0 (1: GET failed);
+ *   --status, --hold N FILE, --churn, --selfcheck: for selftests/run.
+ */
+static inline int tp_helper_main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "--report")) {
+		int n = argc >= 4 ? atoi(argv[3]) : 0;
+
+		if (n > 0) {
+			char left[16];
+			char *args[] = { argv[0], argv[1], argv[2], left, NULL };
+
+			snprintf(left, sizeof(left), "%d", n - 1);
+			execv("/proc/self/exe", args);
+			return 3;
+		}
+		return tp_report_self(atoi(argv[2]));
+	}
+	if (argc == 2 && !strcmp(argv[1], "--status"))
+		return tp_helper_status();
+	if (argc == 4 && !strcmp(argv[1], "--hold"))
+		return tp_helper_hold(atoi(argv[2]), argv[3]);
+	if (argc == 2 && !strcmp(argv[1], "--churn"))
+		return tp_helper_churn();
+	if (argc == 2 && !strcmp(argv[1], "--selfcheck"))
+		return tp_helper_selfcheck();
+	return -1;
+}
+
+/* TEST_HARNESS_MAIN, with the helper modes in front (6.1 harness). */
+#define TP_SELFTEST_MAIN						\
+	static void __attribute__((constructor))			\
+	__constructor_order_last(void)					\
+	{								\
+		if (!__constructor_order)				\
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
+	}								\
+	int main(int argc, char **argv)					\
+	{								\
+		int rc = tp_helper_main(argc, argv);			\
+									\
+		if (rc >= 0)						\
+			return rc;					\
+		return test_harness_run(argc, argv);			\
+	}
+
+#endif /* TP_SELFTEST_PROC_H */
