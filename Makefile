@@ -40,10 +40,10 @@ PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps lib tpctl kmod unit selftests fuzz bench-core bench check \
+.PHONY: all deps lib tpctl kmod unit unit-build selftests vmbench-build fuzz bench-core bench check \
 	demo install checkpatch clean
 
-all: lib tpctl kmod unit-build selftests
+all: lib tpctl kmod unit-build selftests vmbench-build
 
 deps:
 	@tools/deps
@@ -109,6 +109,14 @@ $(B)/bench/bench_core: tests/bench/bench_core.c $(LIB_A)
 bench-core: $(B)/bench/bench_core
 	$(B)/bench/bench_core
 
+# In-VM benchmark programs (tests/bench/vm_*.c), run by tools/bench.
+VMBENCH_SRCS := $(wildcard tests/bench/vm_*.c)
+VMBENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(VMBENCH_SRCS))
+vmbench-build: $(VMBENCH_BINS)
+$(B)/bench/vm_%: tests/bench/vm_%.c $(LIB_A) $(wildcard tests/bench/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS) -lpthread
+
 # ---- in-VM tests -------------------------------------------------------------
 selftests: $(SELF_BINS)
 $(B)/selftests/%: selftests/%.c $(LIB_A) $(HARNESS) $(wildcard selftests/*.h)
@@ -122,7 +130,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null
 	@tools/vm/run --timeout 300 -- tools/demo
 
-bench: deps all
+bench: deps all vmbench-build
 	@tools/vm/run --timeout 1800 --cpus 2 -- tools/bench
 
 checkpatch:
