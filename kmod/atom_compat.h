@@ -16,6 +16,8 @@
 #include <linux/atomic.h>
 #include <linux/rcupdate.h>
 
+#include "fault.h"
+
 typedef refcount_t tp_refcount_t;
 typedef atomic_long_t tp_counter_t;
 
@@ -27,7 +29,7 @@ typedef atomic_long_t tp_counter_t;
 
 /* Readers take references under RCU, so the memory must outlive them. */
 typedef struct rcu_head tp_rcu_head_t;
-#define tp_bag_kmalloc(size, gfp)	kmalloc(size, (gfp) | __GFP_NOWARN)
+#define tp_bag_kmalloc(size, gfp)	tp_kmalloc(size, (gfp) | __GFP_NOWARN)
 #define tp_bag_kfree(bag)		kfree_rcu(bag, rcu)
 
 #else /* userspace */

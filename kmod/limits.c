@@ -2,8 +2,10 @@
 /*
  * The two limits on baggage, both module parameters writable at runtime:
  *
- *  max_bytes: the largest serialized baggage one task may hold;
- *  mem_cap:   the bytes all baggage blobs together may hold.
+ *  max_bytes:  the largest serialized baggage one task may hold;
+ *  mem_cap:    the bytes all baggage blobs together may hold;
+ *  max_ranges: byte ranges of distinct baggage one pipe may hold
+ *              (kmod/stream.c merges ranges beyond it).
  *
  * A baggage that would break a limit is trimmed with the overflow marker
  * rather than refused: losing the tail of a baggage, visibly, is better
@@ -59,6 +61,30 @@ module_param_cb(mem_cap, &mem_cap_ops, &mem_cap, 0644);
 MODULE_PARM_DESC(mem_cap,
 		 "Max bytes held by all baggage (1 MiB..1 TiB, default 64 MiB)");
 
+static unsigned int max_ranges = 128;
+
+static int max_ranges_set(const char *val, const struct kernel_param *kp)
+{
+	if (param_set_uint_minmax(val, kp, TP_LIMIT_MAX_RANGES_MIN,
+				  TP_LIMIT_MAX_RANGES_MAX))
+		return -EINVAL;
+	return 0;
+}
+
+static const struct kernel_param_ops max_ranges_ops = {
+	.set = max_ranges_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_ranges, &max_ranges_ops, &max_ranges, 0644);
+MODULE_PARM_DESC(max_ranges,
+		 "Max byte ranges of distinct baggage per pipe (2..4096, default 128)");
+
+u32 tp_limit_max_ranges(void)
+{
+	return READ_ONCE(max_ranges);
+}
+
 u32 tp_limit_max_bytes(void)
 {
 	return READ_ONCE(max_bytes);
@@ -73,15 +99,19 @@ u64 tp_limit_mem_cap(void)
  * The size @bag may keep: max_bytes, or less when the blobs held by
  * everything else leave less than that under mem_cap.  Never below one
  * byte, so that a baggage squeezed by the global cap still carries the
- * overflow marker and readers learn that something was dropped.
+ * overflow marker and readers learn that something was dropped.  Never
+ * below @floor either (up to max_bytes): the global cap may stop baggage
+ * from growing, but must not let one user's load destroy what a task
+ * already holds.
  */
-static size_t tp_limit_room(const struct tp_bag *bag)
+static size_t tp_limit_room(const struct tp_bag *bag, size_t floor)
 {
 	long held = tp_counter_read(&tp_atom_live_bytes);
 	u64 others = max(held - (long)tp_bag_size(bag), 0L);
 	u64 cap = tp_limit_mem_cap();
 	u64 room = cap > others ? cap - others : 0;
 
+	room = max_t(u64, room, floor);
 	return max_t(u64, min_t(u64, room, tp_limit_max_bytes()), 1);
 }
 
@@ -90,9 +120,9 @@ static size_t tp_limit_room(const struct tp_bag *bag)
  * that fits the limits, plus the overflow marker.  On error *@bag is
  * untouched and still owned by the caller.
  */
-int tp_limit_apply(struct tp_bag **bag, gfp_t gfp)
+static int tp_limit_fit(struct tp_bag **bag, size_t floor, gfp_t gfp)
 {
-	size_t room = tp_limit_room(*bag);
+	size_t room = tp_limit_room(*bag, floor);
 	struct tp_bag *trimmed;
 
 	if (tp_bag_size(*bag) <= room)
@@ -105,5 +135,29 @@ int tp_limit_apply(struct tp_bag **bag, gfp_t gfp)
 	atomic_long_inc(&tp_stats.trims);
 	tp_bag_put(*bag);
 	*bag = trimmed;
+	return 0;
+}
+
+int tp_limit_apply(struct tp_bag **bag, gfp_t gfp)
+{
+	return tp_limit_fit(bag, 0, gfp);
+}
+
+/* A merge keeps at least as much as the larger of its inputs held. */
+int tp_limit_merge(struct tp_bag **acc, struct tp_bag *bag, gfp_t gfp)
+{
+	size_t floor = max(tp_bag_size(*acc), tp_bag_size(bag));
+	struct tp_bag *merged;
+
+	if (tp_bag_merge(*acc, bag, gfp, &merged)) {
+		atomic_long_inc(&tp_stats.alloc_fails);
+		return -ENOMEM;
+	}
+	if (tp_limit_fit(&merged, floor, gfp)) {
+		tp_bag_put(merged);
+		return -ENOMEM;
+	}
+	tp_bag_put(*acc);
+	*acc = merged;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Limits on baggage: the max_bytes and mem_cap module parameters, and the
- * one place that enforces them.  Documented in Documentation/limits.rst.
+ * Limits on baggage: the max_bytes, mem_cap and max_ranges module
+ * parameters, and the one place that enforces the first two.  Documented in Documentation/limits.rst.
  */
 #ifndef TP_LIMITS_H
 #define TP_LIMITS_H
@@ -20,9 +20,24 @@ struct tp_bag;
 #define TP_LIMIT_MEM_CAP_MIN	SZ_1M
 #define TP_LIMIT_MEM_CAP_MAX	SZ_1T
 
+/*
+ * max_ranges bounds: byte ranges of different baggage one pipe may hold
+ * for a lagging reader.  Two is the least that still tells one writer's
+ * bytes from the next; at 4096 a pipe's list pins at most about 200 KiB
+ * of range entries (baggage blobs are shared and counted by mem_cap).
+ */
+#define TP_LIMIT_MAX_RANGES_MIN	2u
+#define TP_LIMIT_MAX_RANGES_MAX	4096u
+
 u32 tp_limit_max_bytes(void);
+u32 tp_limit_max_ranges(void);
 u64 tp_limit_mem_cap(void);
 
 int tp_limit_apply(struct tp_bag **bag, gfp_t gfp);
+/*
+ * *@acc := merge(*@acc, @bag), trimmed to the limits; *@acc stays the
+ * caller's reference.  On error (-ENOMEM, counted) *@acc is untouched.
+ */
+int tp_limit_merge(struct tp_bag **acc, struct tp_bag *bag, gfp_t gfp);
 
 #endif /* TP_LIMITS_H */

@@ -9,9 +9,14 @@
 #include <linux/module.h>
 
 #include "atom.h"
+#include "fault.h"
 #include "netlink.h"
+#include "pipe.h"
+#include "skbtag.h"
 #include "stats.h"
+#include "stream.h"
 #include "task.h"
+#include "transit.h"
 #include "version.h"
 
 struct tp_stats tp_stats;
@@ -26,10 +31,13 @@ static void tp_check_leaks(void)
 	long bags = tp_counter_read(&tp_atom_live_bags);
 	long bytes = tp_counter_read(&tp_atom_live_bytes);
 	long tasks = tp_task_count();
+	long pipes = tp_pipe_count();
+	long ranges = tp_stream_live_ranges();
+	long tags = tp_skbtag_count();
 
-	if (bags || bytes || tasks)
-		pr_err("leak at unload: %ld bags, %ld bytes, %ld tasks still live\n",
-		       bags, bytes, tasks);
+	if (bags || bytes || tasks || pipes || ranges || tags)
+		pr_err("leak at unload: %ld bags, %ld bytes, %ld tasks, %ld pipes, %ld ranges, %ld skb tags still live\n",
+		       bags, bytes, tasks, pipes, ranges, tags);
 }
 
 static int __init tp_init(void)
@@ -40,13 +48,21 @@ static int __init tp_init(void)
 	if (err)
 		return err;
 
-	err = tp_netlink_init();
+	err = tp_transit_init();
 	if (err)
 		goto err_task;
 
+	err = tp_netlink_init();
+	if (err)
+		goto err_transit;
+
+	/* Cannot fail; until it runs, nothing is made to fail either. */
+	tp_fault_init();
 	pr_info("version " TP_VERSION " loaded\n");
 	return 0;
 
+err_transit:
+	tp_transit_exit();
 err_task:
 	tp_task_exit();
 	return err;
@@ -55,7 +71,10 @@ err_task:
 static void __exit tp_exit(void)
 {
 	tp_netlink_exit();
+	tp_transit_exit();
 	tp_task_exit();
+	/* Last: a request still in flight above may consult the knobs. */
+	tp_fault_exit();
 	tp_check_leaks();
 }
 

@@ -21,6 +21,7 @@
 #include "netlink.h"
 #include "stats.h"
 #include "task.h"
+#include "transit.h"
 #include "version.h"
 
 static struct genl_family tp_nl_family;
@@ -35,6 +36,12 @@ static const struct nla_policy tp_nl_bag_policy[TRACINGPLANE_A_BAGGAGE + 1] = {
 	[TRACINGPLANE_A_TID] = { .type = NLA_U32 },
 	[TRACINGPLANE_A_BAGGAGE] = { .type = NLA_BINARY,
 				     .len = TP_LIMIT_MAX_BYTES_MAX },
+};
+
+static const struct nla_policy tp_nl_read_policy_policy[TRACINGPLANE_A_READ_POLICY + 1] = {
+	[TRACINGPLANE_A_PID] = { .type = NLA_U32 },
+	[TRACINGPLANE_A_TID] = { .type = NLA_U32 },
+	[TRACINGPLANE_A_READ_POLICY] = NLA_POLICY_MAX(NLA_U8, TRACINGPLANE_READ_MAX),
 };
 
 /* The attribute naming another task: PID, TID, or NULL for the caller. */
@@ -130,12 +137,21 @@ static bool tp_nl_may_read(struct sk_buff *skb, struct task_struct *task)
 	if (!ok)
 		return false;
 
-	/* Dumpability after credentials; pairs with commit_creds(). */
+	/*
+	 * Dumpability after credentials; pairs with commit_creds().  A task
+	 * past exit_mm() has no mm but still holds baggage until it is freed:
+	 * exit_mm() recorded its dumpability in user_dumpable, as
+	 * task_still_dumpable() in kernel/ptrace.c reads it.
+	 */
 	smp_rmb();
 	task_lock(task);
 	mm = task->mm;
-	ok = !mm || get_dumpable(mm) == SUID_DUMP_USER ||
-	     netlink_ns_capable(skb, mm->user_ns, CAP_SYS_PTRACE);
+	if (mm)
+		ok = get_dumpable(mm) == SUID_DUMP_USER ||
+		     netlink_ns_capable(skb, mm->user_ns, CAP_SYS_PTRACE);
+	else
+		ok = task->user_dumpable ||
+		     netlink_ns_capable(skb, &init_user_ns, CAP_SYS_PTRACE);
 	task_unlock(task);
 	return ok;
 }
@@ -145,18 +161,19 @@ static bool tp_nl_may_write(struct sk_buff *skb, struct task_struct *task)
 	return task == current || netlink_capable(skb, CAP_SYS_ADMIN);
 }
 
-static int tp_nl_reply_bag(struct genl_info *info, struct tp_bag *bag)
+static int tp_nl_reply_bag(struct genl_info *info, struct tp_bag *bag, u8 policy)
 {
 	size_t len = tp_bag_size(bag);
 	struct sk_buff *msg;
 	struct nlattr *attr;
 	void *hdr;
 
-	msg = genlmsg_new(nla_total_size(len), GFP_KERNEL);
+	msg = genlmsg_new(nla_total_size(len) + nla_total_size(sizeof(u8)),
+			  GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &tp_nl_family, 0, info->genlhdr->cmd);
-	if (!hdr)
+	if (!hdr || nla_put_u8(msg, TRACINGPLANE_A_READ_POLICY, policy))
 		goto err_free;
 	if (bag) {
 		attr = nla_reserve(msg, TRACINGPLANE_A_BAGGAGE, len);
@@ -176,21 +193,34 @@ static int tp_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct task_struct *task;
 	struct tp_bag *bag;
+	u8 policy;
 	int err;
 
 	task = tp_nl_target(info);
 	if (IS_ERR(task))
 		return PTR_ERR(task);
+	/*
+	 * Check and read under exec_update_lock, as mm_access() does, so a
+	 * setuid exec cannot slip between them and let the old credentials
+	 * read the new program's baggage.
+	 */
+	if (down_read_killable(&task->signal->exec_update_lock)) {
+		put_task_struct(task);
+		return -EINTR;
+	}
 	if (!tp_nl_may_read(skb, task)) {
+		up_read(&task->signal->exec_update_lock);
 		put_task_struct(task);
 		tp_nl_target_err(info, tp_nl_target_attr(info),
 				 "reading another task's baggage needs CAP_SYS_PTRACE, or the same uids and gids and a dumpable target");
 		return -EPERM;
 	}
 	bag = tp_task_bag(task);
+	policy = tp_task_read_policy(task);
+	up_read(&task->signal->exec_update_lock);
 	put_task_struct(task);
 
-	err = tp_nl_reply_bag(info, bag);
+	err = tp_nl_reply_bag(info, bag, policy);
 	tp_bag_put(bag);
 	return err;
 }
@@ -328,6 +358,33 @@ static int tp_nl_clear_doit(struct sk_buff *skb, struct genl_info *info)
 	return tp_nl_write(skb, info, tp_nl_clear_update, NULL);
 }
 
+static int tp_nl_set_read_policy_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct task_struct *task;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, TRACINGPLANE_A_READ_POLICY)) {
+		NL_SET_ERR_MSG(info->extack, "read_policy: attribute is required");
+		return -EINVAL;
+	}
+	task = tp_nl_target(info);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	if (!tp_nl_may_write(skb, task)) {
+		tp_nl_target_err(info, tp_nl_target_attr(info),
+				 "changing another task's read policy needs CAP_SYS_ADMIN");
+		err = -EPERM;
+	} else {
+		err = tp_task_set_read_policy(task,
+				nla_get_u8(info->attrs[TRACINGPLANE_A_READ_POLICY]));
+		if (err == -ESRCH)
+			tp_nl_target_err(info, tp_nl_target_attr(info),
+					 "task is exiting");
+	}
+	put_task_struct(task);
+	return err;
+}
+
 static int tp_nl_put_count(struct sk_buff *msg, int type, long count)
 {
 	/* Live counts can dip below zero for an instant under races. */
@@ -357,7 +414,8 @@ static int tp_nl_status_doit(struct sk_buff *skb, struct genl_info *info)
 	    tp_nl_put_count(msg, TRACINGPLANE_A_STATUS_TRIMS,
 			    atomic_long_read(&tp_stats.trims)) ||
 	    tp_nl_put_count(msg, TRACINGPLANE_A_STATUS_ALLOC_FAILS,
-			    atomic_long_read(&tp_stats.alloc_fails))) {
+			    atomic_long_read(&tp_stats.alloc_fails)) ||
+	    tp_transit_nl_status(msg)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -397,6 +455,12 @@ static const struct genl_ops tp_nl_ops[] = {
 	{
 		.cmd = TRACINGPLANE_CMD_STATUS,
 		.doit = tp_nl_status_doit,
+	},
+	{
+		.cmd = TRACINGPLANE_CMD_SET_READ_POLICY,
+		.doit = tp_nl_set_read_policy_doit,
+		.policy = tp_nl_read_policy_policy,
+		.maxattr = ARRAY_SIZE(tp_nl_read_policy_policy) - 1,
 	},
 };
 

@@ -11,6 +11,8 @@
 struct tp_stats {
 	atomic_long_t trims;		/* baggages trimmed at a limit */
 	atomic_long_t alloc_fails;	/* allocations that failed */
+	atomic_long_t range_merges;	/* byte ranges merged at max_ranges */
+	atomic_long_t overapprox;	/* transfers credited more than theirs */
 };
 
 extern struct tp_stats tp_stats;

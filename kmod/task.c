@@ -12,7 +12,10 @@
  * task_struct, hence the baggage.  The sched_process_free tracepoint drops
  * the entry when the task_struct is about to be freed.
  *
- * An entry holds one reference to a non-empty baggage.  Readers find it
+ * An entry holds one reference to the task's baggage and its read policy
+ * (kmod/read.c); it exists while either is not the default (empty baggage,
+ * TRACINGPLANE_READ_MERGE), so that a task with neither costs nothing.
+ * The policy is inherited with the baggage.  Readers find entries
  * under RCU.  Writers serialize per task on a striped lock and replace the
  * baggage only if it is still the one they computed from.  Whoever takes an
  * entry out of the table (rhashtable_remove_fast() succeeds for exactly one
@@ -27,6 +30,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/tracepoint.h>
+#include <linux/tracingplane.h>
 
 #include "atom.h"
 #include "stats.h"
@@ -35,7 +39,8 @@
 struct tp_task_entry {
 	struct rhash_head node;
 	struct task_struct *task;
-	struct tp_bag __rcu *bag;	/* never NULL: empty means no entry */
+	struct tp_bag __rcu *bag;	/* NULL: empty */
+	u8 policy;			/* enum tracingplane_read_policy */
 	struct rcu_head rcu;
 };
 
@@ -96,11 +101,17 @@ static void tp_task_remove(struct tp_task_entry *entry)
 	call_rcu(&entry->rcu, tp_task_entry_free_rcu);
 }
 
-struct tp_bag *tp_task_bag(struct task_struct *task)
+/*
+ * A new reference to @task's baggage (NULL: empty) and, when @policy is
+ * not NULL, its read policy.
+ */
+static struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy)
 {
 	struct tp_task_entry *entry;
 	struct tp_bag *bag = NULL;
 
+	if (policy)
+		*policy = TRACINGPLANE_READ_MERGE;
 	if (!atomic_long_read(&tp_task_entries))
 		return NULL;
 
@@ -113,16 +124,41 @@ struct tp_bag *tp_task_bag(struct task_struct *task)
 		 * zero, and then the entry already holds a newer one.
 		 */
 		bag = rcu_dereference(entry->bag);
-		if (refcount_inc_not_zero(&bag->ref))
+		if (!bag || refcount_inc_not_zero(&bag->ref))
 			break;
 	}
+	if (entry && policy)
+		*policy = READ_ONCE(entry->policy);
 	rcu_read_unlock();
 	return entry ? bag : NULL;
 }
 
-/* Gives @task its first baggage, @bag, in the unused entry *@spare. */
+struct tp_bag *tp_task_bag(struct task_struct *task)
+{
+	return tp_task_get(task, NULL);
+}
+
+u8 tp_task_read_policy(struct task_struct *task)
+{
+	struct tp_task_entry *entry;
+	u8 policy = TRACINGPLANE_READ_MERGE;
+
+	if (!atomic_long_read(&tp_task_entries))
+		return policy;
+	rcu_read_lock();
+	entry = tp_task_lookup(task);
+	if (entry)
+		policy = READ_ONCE(entry->policy);
+	rcu_read_unlock();
+	return policy;
+}
+
+/*
+ * Gives @task, which has no entry, its baggage @bag and read policy
+ * @policy in the unused entry *@spare.
+ */
 static int tp_task_insert(struct task_struct *task, struct tp_bag *bag,
-			  struct tp_task_entry **spare)
+			  u8 policy, struct tp_task_entry **spare)
 {
 	struct tp_task_entry *entry = *spare;
 	int err;
@@ -133,6 +169,7 @@ static int tp_task_insert(struct task_struct *task, struct tp_bag *bag,
 		return -EAGAIN;
 	}
 	entry->task = task;
+	entry->policy = policy;
 	RCU_INIT_POINTER(entry->bag, bag);
 	err = tp_task_publish(entry);
 	if (err) {
@@ -181,13 +218,13 @@ static int tp_task_commit(struct task_struct *task, struct tp_bag *old,
 	if (cur != old) {
 		tp_bag_put(new);
 		err = -EAGAIN;
-	} else if (entry && new) {
+	} else if (entry && (new || entry->policy != TRACINGPLANE_READ_MERGE)) {
 		rcu_assign_pointer(entry->bag, new);
 		tp_bag_put(cur);
 	} else if (entry) {
 		tp_task_remove(entry);
 	} else if (new) {
-		err = tp_task_insert(task, new, spare);
+		err = tp_task_insert(task, new, TRACINGPLANE_READ_MERGE, spare);
 	}
 	spin_unlock(lock);
 	rcu_read_unlock();
@@ -224,6 +261,50 @@ int tp_task_update(struct task_struct *task,
 	return err;
 }
 
+/* Stores @policy for @task; *@spare is an unused entry, taken if need be. */
+static int tp_task_commit_policy(struct task_struct *task, u8 policy,
+				 struct tp_task_entry **spare)
+{
+	spinlock_t *lock = tp_task_lock(task);
+	struct tp_task_entry *entry;
+	int err = 0;
+
+	rcu_read_lock();
+	spin_lock(lock);
+	entry = tp_task_lookup(task);
+	if (entry && (policy != TRACINGPLANE_READ_MERGE ||
+		      rcu_access_pointer(entry->bag)))
+		WRITE_ONCE(entry->policy, policy);
+	else if (entry)
+		tp_task_remove(entry);
+	else if (policy != TRACINGPLANE_READ_MERGE)
+		err = tp_task_insert(task, NULL, policy, spare);
+	spin_unlock(lock);
+	rcu_read_unlock();
+	return err;
+}
+
+int tp_task_set_read_policy(struct task_struct *task, u8 policy)
+{
+	struct tp_task_entry *spare = NULL;
+	int err;
+
+	if (policy != TRACINGPLANE_READ_MERGE) {
+		spare = kmem_cache_alloc(tp_task_cache, GFP_KERNEL);
+		if (!spare) {
+			atomic_long_inc(&tp_stats.alloc_fails);
+			return -ENOMEM;
+		}
+	}
+	do {
+		err = tp_task_commit_policy(task, policy, &spare);
+	} while (err == -EAGAIN);
+
+	if (spare)
+		kmem_cache_free(tp_task_cache, spare);
+	return err;
+}
+
 long tp_task_count(void)
 {
 	return atomic_long_read(&tp_task_entries);
@@ -231,23 +312,26 @@ long tp_task_count(void)
 
 /*
  * Runs in kernel_clone() with preemption disabled, before the child first
- * runs.  Branching is taking a reference: no bytes are copied.
+ * runs.  Branching is taking a reference: no bytes are copied.  The read
+ * policy is inherited too.
  */
 static void tp_task_fork_probe(void *data, struct task_struct *parent,
 			       struct task_struct *child)
 {
 	struct tp_task_entry *entry;
 	struct tp_bag *bag;
+	u8 policy;
 	int err;
 
-	bag = tp_task_bag(parent);
-	if (!bag)
+	bag = tp_task_get(parent, &policy);
+	if (!bag && policy == TRACINGPLANE_READ_MERGE)
 		return;
 
 	entry = kmem_cache_alloc(tp_task_cache, GFP_ATOMIC | __GFP_NOWARN);
 	if (!entry)
 		goto fail;
 	entry->task = child;
+	entry->policy = policy;
 	RCU_INIT_POINTER(entry->bag, bag);
 	err = tp_task_publish(entry);
 	if (!err)

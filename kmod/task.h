@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Per-task baggage: inherited on fork, kept across exec, released when the
- * task is freed.  A task without baggage has no entry and costs nothing.
+ * Per-task baggage and read policy: inherited on fork, kept across exec,
+ * released when the task is freed.  A task with neither (empty baggage,
+ * the default policy) has no entry and costs nothing.
  */
 #ifndef TP_TASK_H
 #define TP_TASK_H
@@ -29,7 +30,12 @@ int tp_task_update(struct task_struct *task,
 				 struct tp_bag **new),
 		   void *arg);
 
-/* Tasks holding baggage. */
+/* @task's read policy: an enum tracingplane_read_policy. */
+u8 tp_task_read_policy(struct task_struct *task);
+/* Process context; -ESRCH when @task is exiting. */
+int tp_task_set_read_policy(struct task_struct *task, u8 policy);
+
+/* Tasks holding baggage or a read policy other than the default. */
 long tp_task_count(void);
 
 #endif /* TP_TASK_H */

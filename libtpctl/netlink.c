@@ -101,6 +101,8 @@ static const char *tpctl_attr_name(uint16_t type)
 		return "tid";
 	case TRACINGPLANE_A_BAGGAGE:
 		return "baggage";
+	case TRACINGPLANE_A_READ_POLICY:
+		return "read_policy";
 	default:
 		return NULL;
 	}
@@ -530,6 +532,164 @@ int tpctl_status(struct tpctl *h, struct tpctl_status *st)
 	struct tpctl_status fresh = { 0 };
 	struct tpctl_txn txn = {
 		.h = h, .parse_attr = tpctl_status_attr, .arg = &fresh,
+	};
+	int err;
+
+	txn.req = tpctl_msg_start(h, h->family, TRACINGPLANE_CMD_STATUS,
+				  TRACINGPLANE_GENL_VERSION);
+	err = tpctl_transact(&txn);
+	if (err)
+		return err;
+	*st = fresh;
+	return 0;
+}
+
+/* ---- read policy and transit counters ------------------------------------- */
+
+int tpctl_set_read_policy(struct tpctl *h, enum tpctl_who who, pid_t id,
+			  enum tpctl_read_policy policy)
+{
+	struct tpctl_txn txn = { .h = h };
+	struct nlmsghdr *nlh;
+	int err;
+
+	/* Out-of-range values go to the kernel, whose extack names them. */
+	err = tpctl_request(h, TRACINGPLANE_CMD_SET_READ_POLICY, who, id, &nlh);
+	if (err)
+		return err;
+	mnl_attr_put_u8(nlh, TRACINGPLANE_A_READ_POLICY, (uint8_t)policy);
+	txn.req = nlh;
+	return tpctl_transact(&txn);
+}
+
+static int tpctl_policy_attr(struct tpctl *h, const struct nlattr *attr, void *arg)
+{
+	enum tpctl_read_policy *policy = arg;
+
+	if (mnl_attr_get_type(attr) != TRACINGPLANE_A_READ_POLICY)
+		return 0;
+	if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
+		return tpctl_fail(h, -EBADMSG, "malformed read policy from the kernel");
+	*policy = (enum tpctl_read_policy)mnl_attr_get_u8(attr);
+	return 0;
+}
+
+/* A module without read policies merges: that is what it reports then. */
+int tpctl_get_read_policy(struct tpctl *h, enum tpctl_who who, pid_t id,
+			  enum tpctl_read_policy *out)
+{
+	enum tpctl_read_policy policy = TPCTL_READ_MERGE;
+	struct tpctl_txn txn = {
+		.h = h, .parse_attr = tpctl_policy_attr, .arg = &policy,
+	};
+	struct nlmsghdr *nlh;
+	int err;
+
+	err = tpctl_request(h, TRACINGPLANE_CMD_GET, who, id, &nlh);
+	if (err)
+		return err;
+	txn.req = nlh;
+	err = tpctl_transact(&txn);
+	if (err)
+		return err;
+	*out = policy;
+	return 0;
+}
+
+static int tpctl_transit_attr(struct tpctl *h, const struct nlattr *attr, void *arg)
+{
+	struct tpctl_transit_status *st = arg;
+
+	switch (mnl_attr_get_type(attr)) {
+	case TRACINGPLANE_A_STATUS_MAX_RANGES:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return tpctl_fail(h, -EBADMSG, "malformed max_ranges from the kernel");
+		st->max_ranges = mnl_attr_get_u32(attr);
+		return 0;
+	case TRACINGPLANE_A_STATUS_LIVE_PIPES:
+		return tpctl_status_u64(h, attr, &st->live_pipes);
+	case TRACINGPLANE_A_STATUS_LIVE_RANGES:
+		return tpctl_status_u64(h, attr, &st->live_ranges);
+	case TRACINGPLANE_A_STATUS_LIVE_SKB_TAGS:
+		return tpctl_status_u64(h, attr, &st->live_skb_tags);
+	case TRACINGPLANE_A_STATUS_RANGE_MERGES:
+		return tpctl_status_u64(h, attr, &st->range_merges);
+	case TRACINGPLANE_A_STATUS_OVERAPPROX:
+		return tpctl_status_u64(h, attr, &st->overapprox);
+	case TRACINGPLANE_A_STATUS_PROBE_MISSES:
+		return tpctl_status_u64(h, attr, &st->probe_misses);
+	default:
+		return 0;
+	}
+}
+
+static int tpctl_tcp_attr(struct tpctl *h, const struct nlattr *attr, void *arg)
+{
+	struct tpctl_tcp_status *st = arg;
+
+	switch (mnl_attr_get_type(attr)) {
+	case TRACINGPLANE_A_NET_ENABLED:
+		if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
+			return tpctl_fail(h, -EBADMSG, "malformed net_enabled from the kernel");
+		st->net_enabled = mnl_attr_get_u8(attr);
+		return 0;
+	case TRACINGPLANE_A_STATUS_TCP_NEGOTIATED:
+		return tpctl_status_u64(h, attr, &st->negotiated);
+	case TRACINGPLANE_A_STATUS_TCP_OPTS_SENT:
+		return tpctl_status_u64(h, attr, &st->opts_sent);
+	case TRACINGPLANE_A_STATUS_TCP_OPTS_RCVD:
+		return tpctl_status_u64(h, attr, &st->opts_rcvd);
+	case TRACINGPLANE_A_STATUS_TCP_BYTES_SENT:
+		return tpctl_status_u64(h, attr, &st->bytes_sent);
+	case TRACINGPLANE_A_STATUS_TCP_SPLITS:
+		return tpctl_status_u64(h, attr, &st->splits);
+	case TRACINGPLANE_A_STATUS_TCP_TRIMS:
+		return tpctl_status_u64(h, attr, &st->trims);
+	case TRACINGPLANE_A_STATUS_TCP_MALFORMED:
+		return tpctl_status_u64(h, attr, &st->malformed);
+	case TRACINGPLANE_A_STATUS_TCP_OVERFLOWS:
+		return tpctl_status_u64(h, attr, &st->overflows);
+	case TRACINGPLANE_A_STATUS_TCP_LIVE_CONNS:
+		return tpctl_status_u64(h, attr, &st->live_conns);
+	default:
+		return 0;
+	}
+}
+
+int tpctl_tcp_status(struct tpctl *h, struct tpctl_tcp_status *st)
+{
+	struct tpctl_tcp_status fresh = { .net_enabled = -1 };
+	struct tpctl_txn txn = {
+		.h = h, .parse_attr = tpctl_tcp_attr, .arg = &fresh,
+	};
+	int err;
+
+	txn.req = tpctl_msg_start(h, h->family, TRACINGPLANE_CMD_STATUS,
+				  TRACINGPLANE_GENL_VERSION);
+	err = tpctl_transact(&txn);
+	if (err)
+		return err;
+	*st = fresh;
+	return 0;
+}
+
+int tpctl_net_set(struct tpctl *h, int on)
+{
+	struct tpctl_txn txn = { .h = h };
+	struct nlmsghdr *nlh;
+
+	nlh = tpctl_msg_start(h, h->family, TRACINGPLANE_CMD_NET_SET,
+			      TRACINGPLANE_GENL_VERSION);
+	mnl_attr_put_u8(nlh, TRACINGPLANE_A_NET_ENABLED, on ? 1 : 0);
+	txn.req = nlh;
+	return tpctl_transact(&txn);
+}
+
+int tpctl_transit_status(struct tpctl *h, struct tpctl_transit_status *st)
+{
+	struct tpctl_transit_status fresh = { 0 };
+	struct tpctl_txn txn = {
+		.h = h, .parse_attr = tpctl_transit_attr, .arg = &fresh,
 	};
 	int err;
 

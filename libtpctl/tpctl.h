@@ -197,6 +197,60 @@ struct tpctl_status {
 
 int tpctl_status(struct tpctl *h, struct tpctl_status *st);
 
+/* ---- Transit: pipes, FIFOs, UNIX sockets (Documentation/transit.rst) ---- */
+
+/* What reading from a pipe, FIFO or socket does to the reader's baggage. */
+enum tpctl_read_policy {
+	TPCTL_READ_MERGE = 0,	/* own := merge(own, the data's); the default */
+	TPCTL_READ_REPLACE = 1,	/* own := the data's, all that one call read */
+	TPCTL_READ_IGNORE = 2,	/* own stays: reads change nothing */
+};
+
+/*
+ * A task's read policy, inherited by its children and kept across exec.
+ * Setting another task's needs CAP_SYS_ADMIN, as for its baggage.
+ */
+int tpctl_set_read_policy(struct tpctl *h, enum tpctl_who who, pid_t id,
+			  enum tpctl_read_policy policy);
+int tpctl_get_read_policy(struct tpctl *h, enum tpctl_who who, pid_t id,
+			  enum tpctl_read_policy *out);
+
+struct tpctl_transit_status {
+	uint32_t max_ranges;		/* max_ranges parameter */
+	uint64_t live_pipes;		/* pipes holding baggage state */
+	uint64_t live_ranges;		/* byte ranges holding baggage */
+	uint64_t live_skb_tags;		/* queued UNIX socket buffers with baggage */
+	uint64_t range_merges;		/* ranges merged at max_ranges */
+	uint64_t overapprox;		/* transfers credited more than their own */
+	uint64_t probe_misses;		/* pipe or socket calls not seen */
+};
+
+int tpctl_transit_status(struct tpctl *h, struct tpctl_transit_status *st);
+
+/* ---- TCP: baggage on the wire (Documentation/wire-format.rst) ------------- */
+
+struct tpctl_tcp_status {
+	int net_enabled;		/* the caller's network namespace: 1 on, 0 off;
+					 * -1: the module carries no baggage over TCP */
+	uint64_t negotiated;		/* sockets whose peer speaks baggage */
+	uint64_t opts_sent;		/* fragment options sent */
+	uint64_t opts_rcvd;		/* fragment options accepted */
+	uint64_t bytes_sent;		/* baggage bytes sent in them */
+	uint64_t splits;		/* extra segments cut to carry them */
+	uint64_t trims;			/* reads credited a trimmed baggage */
+	uint64_t malformed;		/* options dropped as malformed */
+	uint64_t overflows;		/* dropped at a per-socket or global cap */
+	uint64_t live_conns;		/* sockets holding baggage state now */
+};
+
+int tpctl_tcp_status(struct tpctl *h, struct tpctl_tcp_status *st);
+
+/*
+ * Switches baggage over TCP on (1) or off (0) in the caller's network
+ * namespace; needs CAP_NET_ADMIN in it.
+ */
+int tpctl_net_set(struct tpctl *h, int on);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -250,6 +250,9 @@ FIXTURE_SETUP(cow)
 {
 	ASSERT_EQ(0, tpnl_open(&self->nl));
 	ASSERT_EQ(0, tpnl_set_text(&self->nl, TPNL_SELF, 0, "a,m"));
+	/* The pipes that pace these tests must not carry baggage across. */
+	ASSERT_EQ(0, tpnl_set_read_policy(&self->nl, TPNL_SELF, 0,
+					  TRACINGPLANE_READ_IGNORE));
 }
 
 FIXTURE_TEARDOWN(cow)
@@ -370,12 +373,36 @@ TEST_F(cow, threads_are_independent)
 
 /* ---- scale: long chains and wide trees ----------------------------------- */
 
+#define CHAIN_EVERY	100
+#define TREE_DEPTH_MAX	4	/* 10 + 100 + 1000 + 10000 tasks */
+
+/*
+ * 1000 generations and a tree 4 levels deep by default; TP_CHAIN_LEN (100
+ * to 1000, in hundreds) and TP_TREE_DEPTH (1 to 4) shrink them where forks
+ * are slow: the debug kernel's lane (Documentation/testing.rst).
+ */
+static int chain_len = 1000;
+static int tree_depth = TREE_DEPTH_MAX;
+
+static int env_size(const char *name, int def, int min, int max)
+{
+	const char *v = getenv(name);
+	int n;
+
+	if (!v || !*v)
+		return def;
+	n = atoi(v);
+	return n < min ? min : n > max ? max : n;
+}
+
 FIXTURE(scale) {
 	struct tpnl nl;
 };
 
 FIXTURE_SETUP(scale)
 {
+	chain_len = env_size("TP_CHAIN_LEN", 1000, CHAIN_EVERY, 1000) / CHAIN_EVERY * CHAIN_EVERY;
+	tree_depth = env_size("TP_TREE_DEPTH", TREE_DEPTH_MAX, 1, TREE_DEPTH_MAX);
 	ASSERT_EQ(0, tpnl_open(&self->nl));
 }
 
@@ -410,9 +437,6 @@ static void shared_fail(struct shared *sh, const char *fmt, ...)
 	va_end(ap);
 }
 
-#define CHAIN_LEN	1000
-#define CHAIN_EVERY	100
-
 /*
  * 1000 generations, each the child of the one before; every 100th adds an
  * atom, and the last checks that it has the original baggage plus all ten.
@@ -428,7 +452,7 @@ TEST_F_TIMEOUT(scale, chain_of_1000_generations, 600)
 	ASSERT_NE(NULL, sh);
 	ASSERT_EQ(0, tpnl_set_text(&self->nl, TPNL_SELF, 0, "chain,root"));
 	strcpy(expect, "chain");
-	for (gen = CHAIN_EVERY; gen <= CHAIN_LEN; gen += CHAIN_EVERY)
+	for (gen = CHAIN_EVERY; gen <= chain_len; gen += CHAIN_EVERY)
 		snprintf(expect + strlen(expect), sizeof(expect) - strlen(expect), ",gen%04d", gen);
 	strcat(expect, ",root");
 
@@ -448,7 +472,7 @@ TEST_F_TIMEOUT(scale, chain_of_1000_generations, 600)
 					_exit(1);
 				}
 			}
-			if (gen == CHAIN_LEN) {
+			if (gen == chain_len) {
 				tp_self_text(text, sizeof(text));
 				if (strcmp(text, expect)) {
 					shared_fail(sh, "last generation has \"%s\"", text);
@@ -470,14 +494,13 @@ TEST_F_TIMEOUT(scale, chain_of_1000_generations, 600)
 	}
 	EXPECT_EQ(0, tp_wait(pid));
 	EXPECT_EQ(0, sh->failed) TH_LOG("%s", sh->first_failure);
-	EXPECT_EQ(CHAIN_LEN, sh->ran);
+	EXPECT_EQ(chain_len, sh->ran);
 	EXPECT_EQ(1, sh->ok);
 	ASSERT_EQ(0, tpnl_get_text(&self->nl, TPNL_SELF, 0, text, sizeof(text)));
 	EXPECT_STREQ("chain,root", text);
 }
 
 #define TREE_FANOUT	10
-#define TREE_DEPTH	4	/* 10 + 100 + 1000 + 10000 tasks */
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -491,14 +514,14 @@ static int cmp_str(const void *a, const void *b)
  */
 static int tree_node(struct shared *sh, int level, int *path)
 {
-	char atoms[TREE_DEPTH + 2][32], *sorted[TREE_DEPTH + 2];
+	char atoms[TREE_DEPTH_MAX + 2][32], *sorted[TREE_DEPTH_MAX + 2];
 	char expect[512] = "", text[512];
 	pid_t kids[TREE_FANOUT];
 	int n = 0, nkids = 0, rc = 0;
 
 	atomic_fetch_add(&sh->ran, 1);
 	strcpy(atoms[n++], "tree");
-	for (int l = 1; l <= level && l < TREE_DEPTH; l++) {
+	for (int l = 1; l <= level && l < tree_depth; l++) {
 		char *a = atoms[n++];
 
 		strcpy(a, "n");
@@ -511,7 +534,7 @@ static int tree_node(struct shared *sh, int level, int *path)
 	for (int i = 0; i < n; i++)
 		sprintf(expect + strlen(expect), "%s%s", i ? "," : "", sorted[i]);
 
-	if (level < TREE_DEPTH &&
+	if (level < tree_depth &&
 	    tp_self_op(TRACINGPLANE_CMD_MERGE, atoms[n - 1])) {
 		shared_fail(sh, "node %s: merge failed", atoms[n - 1]);
 		return 1;
@@ -522,7 +545,7 @@ static int tree_node(struct shared *sh, int level, int *path)
 		return 1;
 	}
 	atomic_fetch_add(&sh->ok, 1);
-	if (level == TREE_DEPTH)
+	if (level == tree_depth)
 		return 0;
 
 	/*
@@ -556,12 +579,12 @@ static int tree_node(struct shared *sh, int level, int *path)
 
 TEST_F_TIMEOUT(scale, tree_of_10000_processes, 900)
 {
-	int path[TREE_DEPTH + 1] = { 0 };
+	int path[TREE_DEPTH_MAX + 1] = { 0 };
 	long total = 0, width = 1;
 	struct shared *sh;
 	char text[512];
 
-	for (int l = 1; l <= TREE_DEPTH; l++) {
+	for (int l = 1; l <= tree_depth; l++) {
 		width *= TREE_FANOUT;
 		total += width;
 	}

@@ -270,6 +270,9 @@ FIXTURE_SETUP(target)
 {
 	ASSERT_EQ(0, tpnl_open(&self->nl));
 	ASSERT_EQ(0, tpnl_set_text(&self->nl, TPNL_SELF, 0, "parent"));
+	/* The peer's command pipes must not carry baggage either way. */
+	ASSERT_EQ(0, tpnl_set_read_policy(&self->nl, TPNL_SELF, 0,
+					  TRACINGPLANE_READ_IGNORE));
 	ASSERT_EQ(0, peer_start(&self->peer, variant->thread));
 }
 
@@ -704,6 +707,9 @@ FIXTURE_SETUP(bad)
 	self->have_thr = false;
 	ASSERT_EQ(0, tpnl_open(&self->nl));
 	ASSERT_EQ(0, tpnl_set_text(&self->nl, TPNL_SELF, 0, "keep"));
+	/* The child's "ready" pipe must not carry its baggage to us. */
+	ASSERT_EQ(0, tpnl_set_read_policy(&self->nl, TPNL_SELF, 0,
+					  TRACINGPLANE_READ_IGNORE));
 
 	ASSERT_EQ(0, pipe(self->hold));
 	ASSERT_EQ(0, pipe(ready));

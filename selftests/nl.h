@@ -574,6 +574,26 @@ static inline int tpnl_get_text(struct tpnl *t, enum tpnl_who who, pid_t id, cha
 	return err;
 }
 
+/*
+ * Sets a task's read policy (TRACINGPLANE_READ_*): what reading a pipe,
+ * FIFO or socket does to its baggage.  Suites whose control pipes link
+ * tasks with different baggage use TRACINGPLANE_READ_IGNORE, so that
+ * their own plumbing does not change what they compare.
+ */
+static inline int tpnl_set_read_policy(struct tpnl *t, enum tpnl_who who, pid_t id,
+				       uint8_t policy)
+{
+	struct nlmsghdr *nlh = tpnl_msg(t, TRACINGPLANE_CMD_SET_READ_POLICY);
+	struct tpnl_reply r;
+	int err;
+
+	tpnl_put_who(nlh, who, id);
+	mnl_attr_put_u8(nlh, TRACINGPLANE_A_READ_POLICY, policy);
+	err = tpnl_xfer(t, nlh, &r);
+	tpnl_reply_free(&r);
+	return err;
+}
+
 /* Sets a task's baggage from the text notation. */
 static inline int tpnl_set_text(struct tpnl *t, enum tpnl_who who, pid_t id, const char *text)
 {

@@ -82,9 +82,11 @@ static const char help_main[] =
 	"  merge  [--pid N | --tid N] [--w3c TEXT] [ASSIGNMENT...]\n"
 	"                                                 merge into a task's baggage\n"
 	"  clear  [--pid N | --tid N]                     drop a task's baggage\n"
-	"  run    [-b ASSIGNMENT]... [--w3c TEXT] [--] CMD [ARG...]\n"
-	"                                                 run CMD with more baggage\n"
+	"  run    [-b ASSIGNMENT]... [--w3c TEXT] [--on-read=merge|replace|ignore]\n"
+	"         [--] CMD [ARG...]                       run CMD with more baggage\n"
 	"  status                                         module version, limits, counters\n"
+	"  net    [on | off]                              baggage over TCP in this network\n"
+	"                                                 namespace: show or switch\n"
 	"\n"
 	"Without --pid or --tid a command acts on tpctl itself, whose baggage is\n"
 	"the one it inherited from its caller.\n"
@@ -114,6 +116,10 @@ static const char help_get[] =
 	"  -j, --json    one JSON object (sets as arrays, nested bags as objects)\n"
 	"  -w, --w3c     a W3C 'baggage' header value (top-level keys only)\n"
 	"  -h, --help    this help\n"
+	"\n"
+	"A read policy other than the default, merge, is shown after the baggage:\n"
+	"as the line '# read-policy: POLICY', or with --json as a second JSON\n"
+	"object on its own line, {\"read_policy\":\"POLICY\"}.\n"
 	"\n"
 	"Reading another user's process needs CAP_SYS_PTRACE.\n";
 
@@ -153,7 +159,7 @@ static const char help_clear[] =
 	"  -h, --help    this help\n";
 
 static const char help_run[] =
-	"Usage: tpctl run [-b ASSIGNMENT]... [--w3c TEXT] [--] CMD [ARG...]\n"
+	"Usage: tpctl run [-b ASSIGNMENT]... [--w3c TEXT] [--on-read=POLICY] [--] CMD [ARG...]\n"
 	"\n"
 	"Take tpctl's baggage (inherited from its caller), merge the W3C text into\n"
 	"it, apply the assignments in order, and execute CMD, which keeps that\n"
@@ -161,6 +167,11 @@ static const char help_run[] =
 	"\n"
 	"  -b, --baggage ASSIGNMENT   an assignment; repeatable\n"
 	"  -w, --w3c TEXT             a W3C baggage header value to merge\n"
+	"      --on-read=POLICY       what reading a pipe or socket does to CMD's\n"
+	"                             baggage: merge (the default: add the data's),\n"
+	"                             replace (take the data's instead) or ignore\n"
+	"                             (nothing); CMD's children inherit it.\n"
+	"                             Without it, CMD keeps tpctl's policy.\n"
 	"  -h, --help                 this help\n"
 	"\n"
 	"Exit status: CMD's; 127 if CMD is not found, 126 if it cannot be run.\n";
@@ -170,6 +181,15 @@ static const char help_status[] =
 	"\n"
 	"Print whether the module is loaded, its version, limits and counters,\n"
 	"one 'name: value' per line.  Exits 1 if the module is not loaded.\n";
+
+static const char help_net[] =
+	"Usage: tpctl net [on | off]\n"
+	"\n"
+	"Without an argument, print whether TCP connections of tpctl's network\n"
+	"namespace carry baggage ('on' or 'off').  With one, switch them: off,\n"
+	"the namespace neither offers nor accepts baggage on new connections and\n"
+	"its packets cross no code of the module (Documentation/wire-format.rst).\n"
+	"Switching needs CAP_NET_ADMIN in the namespace.\n";
 
 /* Handles -h/--help, shared by every command. */
 __attribute__((noreturn))
@@ -879,6 +899,40 @@ static int print_w3c(const struct tpctl_bag *bag)
 	return EXIT_SUCCESS;
 }
 
+/* ---- read policy ----------------------------------------------------------------- */
+
+static const char *const policy_names[] = {
+	[TPCTL_READ_MERGE] = "merge",
+	[TPCTL_READ_REPLACE] = "replace",
+	[TPCTL_READ_IGNORE] = "ignore",
+};
+
+static const char *policy_name(enum tpctl_read_policy policy)
+{
+	if ((size_t)policy < sizeof(policy_names) / sizeof(policy_names[0]))
+		return policy_names[policy];
+	return "unknown";
+}
+
+static enum tpctl_read_policy parse_policy(const char *arg)
+{
+	for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
+		if (strcmp(arg, policy_names[i]) == 0)
+			return (enum tpctl_read_policy)i;
+	usage_error("--on-read: '%s' is not merge, replace or ignore", arg);
+}
+
+/* After the baggage, and only when not the default: old parsers see no change. */
+static void print_policy(enum tpctl_read_policy policy, bool json)
+{
+	if (policy == TPCTL_READ_MERGE)
+		return;
+	if (json)
+		printf("{\"read_policy\":\"%s\"}\n", policy_name(policy));
+	else
+		printf("# read-policy: %s\n", policy_name(policy));
+}
+
 /* ---- commands ------------------------------------------------------------------- */
 
 #define TARGET_OPTIONS \
@@ -929,6 +983,7 @@ static int cmd_get(int argc, char *argv[])
 	};
 	enum get_format format = FORMAT_LINES;
 	struct target t = { TPCTL_SELF, 0 };
+	enum tpctl_read_policy policy;
 	struct tpctl_bag *bag;
 	struct tpctl *h;
 	int c, status;
@@ -953,9 +1008,17 @@ static int cmd_get(int argc, char *argv[])
 		tpctl_close(h);
 		return status;
 	}
+	if (tpctl_get_read_policy(h, t.who, t.id, &policy) < 0) {
+		status = fail_op(h, &t);
+		tpctl_close(h);
+		tpctl_bag_free(bag);
+		return status;
+	}
 	tpctl_close(h);
 	status = format == FORMAT_JSON ? print_json(bag) :
 		 format == FORMAT_W3C ? print_w3c(bag) : print_lines(bag);
+	if (status == EXIT_SUCCESS && format != FORMAT_W3C)
+		print_policy(policy, format == FORMAT_JSON);
 	tpctl_bag_free(bag);
 	return status;
 }
@@ -1067,8 +1130,12 @@ static int cmd_clear(int argc, char *argv[])
 	return status;
 }
 
-/* Gives tpctl itself the baggage CMD is to inherit. */
-static int prepare_run_baggage(struct tpctl_bag *w3c, const struct assignment *a, size_t n)
+/*
+ * Gives tpctl itself the baggage, and the read policy (@policy < 0: the
+ * one it has), that CMD is to inherit.
+ */
+static int prepare_run_baggage(struct tpctl_bag *w3c, const struct assignment *a, size_t n,
+			       int policy)
 {
 	const struct target self = { TPCTL_SELF, 0 };
 	struct tpctl *h = open_or_fail();
@@ -1087,6 +1154,9 @@ static int prepare_run_baggage(struct tpctl_bag *w3c, const struct assignment *a
 		 apply_assignments(bag, a, n);
 	if (status == EXIT_SUCCESS && tpctl_set(h, TPCTL_SELF, 0, bag) < 0)
 		status = fail_op(h, &self);
+	if (status == EXIT_SUCCESS && policy >= 0 &&
+	    tpctl_set_read_policy(h, TPCTL_SELF, 0, (enum tpctl_read_policy)policy) < 0)
+		status = fail_op(h, &self);
 	tpctl_bag_free(bag);
 	/* Closed before exec: libmnl's socket is not close-on-exec. */
 	tpctl_close(h);
@@ -1098,14 +1168,15 @@ static int cmd_run(int argc, char *argv[])
 	static const struct option opts[] = {
 		{ "baggage", required_argument, NULL, 'b' },
 		{ "w3c", required_argument, NULL, 'w' },
+		{ "on-read", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	char **texts = calloc((size_t)argc, sizeof(*texts));
 	struct tpctl_bag *w3c = NULL;
 	struct assignment *a;
+	int c, status, err, policy = -1;
 	size_t n = 0;
-	int c, status, err;
 
 	if (!texts)
 		return fail("out of memory");
@@ -1118,6 +1189,10 @@ static int cmd_run(int argc, char *argv[])
 			w3c = parse_w3c_option(optarg);
 		else if (c == 'w')
 			usage_error("give --w3c once");
+		else if (c == 'r' && policy < 0)
+			policy = (int)parse_policy(optarg);
+		else if (c == 'r')
+			usage_error("give --on-read once");
 		else
 			option_error(c, argv);
 	}
@@ -1125,7 +1200,7 @@ static int cmd_run(int argc, char *argv[])
 		usage_error("run: missing the command to run");
 	a = parse_assignments(texts, n);
 
-	status = prepare_run_baggage(w3c, a, n);
+	status = prepare_run_baggage(w3c, a, n, policy);
 	tpctl_bag_free(w3c);
 	free_assignments(a, n);
 	free(texts);
@@ -1136,6 +1211,39 @@ static int cmd_run(int argc, char *argv[])
 	err = errno;
 	fail("%s: %s", argv[optind], err == ENOENT ? "command not found" : strerror(err));
 	return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
+}
+
+static void print_transit_status(const struct tpctl_transit_status *ts)
+{
+	printf("max_ranges: %" PRIu32 "\n"
+	       "live_pipes: %" PRIu64 "\n"
+	       "live_ranges: %" PRIu64 "\n"
+	       "live_skb_tags: %" PRIu64 "\n"
+	       "range_merges: %" PRIu64 "\n"
+	       "overapprox: %" PRIu64 "\n"
+	       "probe_misses: %" PRIu64 "\n",
+	       ts->max_ranges, ts->live_pipes, ts->live_ranges, ts->live_skb_tags,
+	       ts->range_merges, ts->overapprox, ts->probe_misses);
+}
+
+/* Nothing from a module that carries no baggage over TCP. */
+static void print_tcp_status(const struct tpctl_tcp_status *t)
+{
+	if (t->net_enabled < 0)
+		return;
+	printf("tcp_net: %s\n"
+	       "tcp_negotiated: %" PRIu64 "\n"
+	       "tcp_opts_sent: %" PRIu64 "\n"
+	       "tcp_opts_rcvd: %" PRIu64 "\n"
+	       "tcp_bytes_sent: %" PRIu64 "\n"
+	       "tcp_splits: %" PRIu64 "\n"
+	       "tcp_trims: %" PRIu64 "\n"
+	       "tcp_malformed: %" PRIu64 "\n"
+	       "tcp_overflows: %" PRIu64 "\n"
+	       "tcp_live_conns: %" PRIu64 "\n",
+	       t->net_enabled ? "on" : "off", t->negotiated, t->opts_sent,
+	       t->opts_rcvd, t->bytes_sent, t->splits, t->trims, t->malformed,
+	       t->overflows, t->live_conns);
 }
 
 static int print_status(const struct tpctl_status *st)
@@ -1158,6 +1266,8 @@ static int cmd_status(int argc, char *argv[])
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	const struct target self = { TPCTL_SELF, 0 };
+	struct tpctl_transit_status ts;
+	struct tpctl_tcp_status tcp;
 	struct tpctl_status st;
 	struct tpctl *h;
 	int c, status;
@@ -1174,6 +1284,57 @@ static int cmd_status(int argc, char *argv[])
 	if (!h)
 		return EXIT_FAILURE;
 	status = tpctl_status(h, &st) < 0 ? fail_op(h, &self) : print_status(&st);
+	if (status == EXIT_SUCCESS) {
+		if (tpctl_transit_status(h, &ts) < 0)
+			status = fail_op(h, &self);
+		else
+			print_transit_status(&ts);
+	}
+	if (status == EXIT_SUCCESS) {
+		if (tpctl_tcp_status(h, &tcp) < 0)
+			status = fail_op(h, &self);
+		else
+			print_tcp_status(&tcp);
+	}
+	tpctl_close(h);
+	return status;
+}
+
+static int cmd_net(int argc, char *argv[])
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	const struct target self = { TPCTL_SELF, 0 };
+	struct tpctl_tcp_status tcp;
+	struct tpctl *h;
+	int c, on = -1, status = EXIT_SUCCESS;
+
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		if (c != 'h')
+			option_error(c, argv);
+		print_help_and_exit(help_net);
+	}
+	if (optind < argc) {
+		if (!strcmp(argv[optind], "on"))
+			on = 1;
+		else if (!strcmp(argv[optind], "off"))
+			on = 0;
+		else
+			usage_error("net: '%s' is not on or off", argv[optind]);
+		if (optind + 1 < argc)
+			usage_error("net: unexpected argument '%s'", argv[optind + 1]);
+	}
+
+	h = open_or_fail();
+	if (!h)
+		return EXIT_FAILURE;
+	if (on >= 0 && tpctl_net_set(h, on) < 0)
+		status = fail_op(h, &self);
+	else if (on < 0 && tpctl_tcp_status(h, &tcp) < 0)
+		status = fail_op(h, &self);
+	else if (on < 0 && tcp.net_enabled < 0)
+		status = fail("this module carries no baggage over TCP");
+	else if (on < 0)
+		puts(tcp.net_enabled ? "on" : "off");
 	tpctl_close(h);
 	return status;
 }
@@ -1188,6 +1349,7 @@ static const struct command {
 	{ "clear", cmd_clear },
 	{ "run", cmd_run },
 	{ "status", cmd_status },
+	{ "net", cmd_net },
 };
 
 /* Runs the command named by argv[0] with its own arguments. */

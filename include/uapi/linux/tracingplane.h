@@ -23,6 +23,10 @@ enum tracingplane_cmd {
 	TRACINGPLANE_CMD_MERGE,		/* merge A_BAGGAGE (required) into it */
 	TRACINGPLANE_CMD_CLEAR,		/* drop it */
 	TRACINGPLANE_CMD_STATUS,	/* reply carries the A_STATUS_* attributes */
+	/* switch baggage over TCP on or off in the caller's network namespace */
+	TRACINGPLANE_CMD_NET_SET,	/* A_NET_ENABLED (required) */
+	/* set what reading a pipe or socket does to the task's baggage */
+	TRACINGPLANE_CMD_SET_READ_POLICY,	/* A_READ_POLICY (required) */
 
 	__TRACINGPLANE_CMD_MAX,
 	TRACINGPLANE_CMD_MAX = __TRACINGPLANE_CMD_MAX - 1
@@ -43,9 +47,44 @@ enum tracingplane_attr {
 	TRACINGPLANE_A_STATUS_LIVE_TASKS,	/* u64: tasks holding baggage */
 	TRACINGPLANE_A_STATUS_TRIMS,		/* u64: baggages trimmed at a limit */
 	TRACINGPLANE_A_STATUS_ALLOC_FAILS,	/* u64: allocations that failed */
+	/* u8: baggage over TCP is on (1) or off (0) in the caller's netns */
+	TRACINGPLANE_A_NET_ENABLED,
+	/* baggage over TCP, all namespaces, since load (u64 each) */
+	TRACINGPLANE_A_STATUS_TCP_NEGOTIATED,	/* sockets whose peer speaks baggage */
+	TRACINGPLANE_A_STATUS_TCP_OPTS_SENT,	/* fragment options sent */
+	TRACINGPLANE_A_STATUS_TCP_OPTS_RCVD,	/* fragment options accepted */
+	TRACINGPLANE_A_STATUS_TCP_BYTES_SENT,	/* baggage bytes sent in them */
+	TRACINGPLANE_A_STATUS_TCP_SPLITS,	/* extra segments cut to carry them */
+	TRACINGPLANE_A_STATUS_TCP_TRIMS,	/* reads credited a trimmed baggage */
+	TRACINGPLANE_A_STATUS_TCP_MALFORMED,	/* options of ours dropped as malformed */
+	TRACINGPLANE_A_STATUS_TCP_OVERFLOWS,	/* dropped at a per-socket or global cap */
+	TRACINGPLANE_A_STATUS_TCP_LIVE_CONNS,	/* sockets holding baggage state now */
+	/* u8: enum tracingplane_read_policy; GET replies, SET_READ_POLICY */
+	TRACINGPLANE_A_READ_POLICY,
+	/* pipes and UNIX sockets, Documentation/transit.rst */
+	TRACINGPLANE_A_STATUS_MAX_RANGES,	/* u32: max_ranges parameter */
+	TRACINGPLANE_A_STATUS_LIVE_PIPES,	/* u64: pipes holding baggage state */
+	TRACINGPLANE_A_STATUS_LIVE_RANGES,	/* u64: byte ranges holding baggage */
+	TRACINGPLANE_A_STATUS_LIVE_SKB_TAGS,	/* u64: queued UNIX buffers with baggage */
+	TRACINGPLANE_A_STATUS_RANGE_MERGES,	/* u64: ranges merged at max_ranges */
+	TRACINGPLANE_A_STATUS_OVERAPPROX,	/* u64: transfers credited more than theirs */
+	TRACINGPLANE_A_STATUS_PROBE_MISSES,	/* u64: pipe/socket calls not seen */
 
 	__TRACINGPLANE_A_MAX,
 	TRACINGPLANE_A_MAX = __TRACINGPLANE_A_MAX - 1
+};
+
+/*
+ * What reading from a pipe or a socket does to the reader's baggage
+ * (Documentation/transit.rst).  Inherited on fork, kept across exec.
+ */
+enum tracingplane_read_policy {
+	TRACINGPLANE_READ_MERGE,	/* own := merge(own, the data's); default */
+	TRACINGPLANE_READ_REPLACE,	/* own := the data's (of one system call) */
+	TRACINGPLANE_READ_IGNORE,	/* own stays: reads change nothing */
+
+	__TRACINGPLANE_READ_MAX,
+	TRACINGPLANE_READ_MAX = __TRACINGPLANE_READ_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_TRACINGPLANE_H */

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Crediting a reader: what reading data does to the reading task's
+ * baggage, by its read policy (enum tracingplane_read_policy, kept per
+ * task in kmod/task.c).  Shared by every transport that delivers data to
+ * a task.  Documented in Documentation/transit.rst.
+ */
+#ifndef TP_CREDIT_H
+#define TP_CREDIT_H
+
+struct tp_bag;
+
+int tp_credit_init(void);
+void tp_credit_exit(void);
+
+/*
+ * The current task just read data whose baggage is @bag (consumed; NULL:
+ * the data carries none).  Callable from any context of the reading task,
+ * kprobe handlers included: the change is applied before the task returns
+ * to user space.  All credits of one system call act as one: with the
+ * replace policy the task's baggage becomes the merge of the baggage of
+ * everything that call read; with merge the task also keeps its own;
+ * with ignore nothing changes.
+ * Kernel threads, which never return to user space, are not credited.
+ */
+void tp_credit_reader(struct tp_bag *bag);
+
+#endif /* TP_CREDIT_H */

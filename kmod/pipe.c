@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-pipe baggage state and the accounting of reads and writes.
+ *
+ * A module cannot add a field to pipe_inode_info, so a pipe's state lives
+ * in a hash table keyed by the pipe's address, from the first write with
+ * baggage until free_pipe_info().  A pipe is a byte stream: the state
+ * counts, as stream offsets, the bytes written by writes that returned
+ * (w_done) and read by reads that returned (r_done), and keeps the
+ * baggage of bytes not yet read as ranges (stream.c).
+ *
+ * The probes see a call at its entry and at its return, never under the
+ * pipe's mutex, so when two calls of a kind are in flight at once their
+ * order is unknown.  Everything below follows from bounding where a
+ * call's bytes can be:
+ *
+ *  - a write that began when w_done was S and returns having written n
+ *    bytes wrote within [S, w_done + n + bytes asked by writes still in
+ *    flight): exactly [S, S + n) when it was the only write in flight;
+ *  - the same holds for reads and r_done;
+ *  - a write with baggage is pending from entry to return, and a read
+ *    reaching past the offset where it began gets its baggage, so a
+ *    reader that consumes its bytes before it returns still gets it.
+ *
+ * When a bound is wider than the call (writes or reads overlapping in
+ * time), the call is credited with every baggage within the bound: an
+ * over-approximation, counted as OVERAPPROX, never a loss.
+ *
+ * A state is created by the first write with baggage, and must learn
+ * where in the stream every call already in flight is (inflight.h).  A
+ * read sleeping until data comes (the reader of every pipeline) has read
+ * nothing yet: it is adopted, at offset 0 of a fresh count that starts
+ * at the pipe's current read position.  Any other call in flight (or
+ * the pipe's mutex held) makes its offsets unknown, as do splices and
+ * packet mode: the state is then *fuzzy*, every reader gets all the
+ * baggage the pipe holds, until a moment when every call in flight is
+ * such a sleeping read and the mutex is free; then the bytes the pipe
+ * holds are counted afresh, and keep all that baggage between them.
+ */
+
+#include <linux/fs.h>
+#include <linux/minmax.h>
+#include <linux/mutex.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+
+#include "atom.h"
+#include "credit.h"
+#include "fault.h"
+#include "inflight.h"
+#include "limits.h"
+#include "pipe.h"
+#include "stats.h"
+#include "stream.h"
+#include "task.h"
+
+/* A write with baggage, pending from its entry to its return. */
+struct tp_pipe_writer {
+	struct list_head node;
+	u64 start;
+	struct tp_bag *bag;
+};
+
+struct tp_pipe {
+	struct rhash_head node;
+	struct pipe_inode_info *pipe;
+	spinlock_t lock;		/* everything below */
+	bool fuzzy;			/* offsets unknown: readers get it all */
+	u64 w_done, r_done;		/* bytes written / read by returned calls */
+	u64 w_req, r_req;		/* bytes asked by calls in flight */
+	struct list_head writers;	/* struct tp_pipe_writer */
+	struct list_head readers;	/* struct tp_pipe_op, reads in flight */
+	struct tp_bag *spliced;		/* brought in by splices (fuzzy) */
+	struct tp_stream ranges;
+	struct rcu_head rcu;
+};
+
+static const struct rhashtable_params tp_pipe_params = {
+	.head_offset = offsetof(struct tp_pipe, node),
+	.key_offset = offsetof(struct tp_pipe, pipe),
+	.key_len = sizeof(struct pipe_inode_info *),
+	.automatic_shrinking = true,
+};
+
+static struct rhashtable tp_pipes;
+/* States in the table: lets calls on pipes skip the lookup. */
+static atomic_long_t tp_pipe_states = ATOMIC_LONG_INIT(0);
+
+long tp_pipe_count(void)
+{
+	return atomic_long_read(&tp_pipe_states);
+}
+
+/*
+ * The state of @pipe, or NULL.  It is used after the RCU read section:
+ * a state is freed only with its pipe, and every caller is in a call on
+ * that pipe, which keeps it alive.
+ */
+static struct tp_pipe *tp_pipe_find(const struct pipe_inode_info *pipe)
+{
+	struct tp_pipe *st;
+
+	if (!atomic_long_read(&tp_pipe_states))
+		return NULL;
+	rcu_read_lock();
+	st = rhashtable_lookup(&tp_pipes, &pipe, tp_pipe_params);
+	rcu_read_unlock();
+	return st;
+}
+
+/* Under st->lock: the merge of all the baggage @st holds, in *@out. */
+static int tp_pipe_whole(struct tp_pipe *st, struct tp_bag **out)
+{
+	struct tp_pipe_writer *w;
+	struct tp_bag *bag;
+	int err;
+
+	err = tp_stream_collect(&st->ranges, 0, U64_MAX, GFP_ATOMIC, &bag);
+	if (err)
+		return err;
+	err = tp_limit_merge(&bag, st->spliced, GFP_ATOMIC);
+	list_for_each_entry(w, &st->writers, node) {
+		if (!err)
+			err = tp_limit_merge(&bag, w->bag, GFP_ATOMIC);
+	}
+	if (err) {
+		tp_bag_put(bag);
+		return err;
+	}
+	*out = bag;
+	return 0;
+}
+
+/*
+ * When nothing holds @pipe's mutex, stores the bytes the pipe holds in
+ * *@bytes and returns true.  A trylock, for probes must not sleep; a held
+ * mutex means a call, maybe one we do not know of (begun before the
+ * module was loaded), is inside.
+ */
+static bool tp_pipe_quiet(struct pipe_inode_info *pipe, u64 *bytes)
+{
+	unsigned int i, mask;
+
+	if (!mutex_trylock(&pipe->mutex))
+		return false;
+	*bytes = 0;
+	mask = pipe->ring_size - 1;
+	for (i = pipe->tail; i != pipe->head; i++)
+		*bytes += pipe->bufs[i & mask].len;
+	mutex_unlock(&pipe->mutex);
+	return true;
+}
+
+/*
+ * Is @task asleep in pipe_read(), waiting for data?  Its wait entry on
+ * rd_wait names it; poll and epoll entries name no task.  Such a read has
+ * read nothing in this call: pipe_read() sleeps only before its first
+ * byte.
+ */
+static bool tp_pipe_sleeping(struct pipe_inode_info *pipe,
+			     struct task_struct *task)
+{
+	struct wait_queue_entry *wq;
+	unsigned long flags;
+	bool found = false;
+
+	spin_lock_irqsave(&pipe->rd_wait.lock, flags);
+	list_for_each_entry(wq, &pipe->rd_wait.head, entry) {
+		if (wq->private == task) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&pipe->rd_wait.lock, flags);
+	return found;
+}
+
+struct tp_pipe_adopt {
+	struct tp_pipe *st;
+	struct tp_pipe_op *self;	/* the caller's own call, or NULL */
+};
+
+/*
+ * Under st->lock, for each call in flight on the pipe (its list locked,
+ * so it cannot return meanwhile): a sleeping read is counted from offset
+ * 0 of the fresh count; anything else makes the offsets unknown.
+ */
+static bool tp_pipe_adopt(struct tp_inflight *in, void *arg)
+{
+	struct tp_pipe_op *op = container_of(in, struct tp_pipe_op, inflight);
+	struct tp_pipe_adopt *a = arg;
+
+	if (op == a->self)
+		return true;
+	if (!op->reader || !tp_pipe_sleeping(a->st->pipe, op->task))
+		return false;
+	op->start = 0;
+	if (op->st != a->st) {
+		op->st = a->st;
+		list_add_tail(&op->node, &a->st->readers);
+		a->st->r_req += op->len;
+	}
+	return true;
+}
+
+/*
+ * Under st->lock: if every call in flight on the pipe but @self sleeps
+ * in a read, and the pipe is quiet, counts offsets afresh from what it
+ * holds now, which keeps all the baggage the state had.  That is exact
+ * when the state is new (it had none) and over-approximates those bytes
+ * only when it was fuzzy.
+ */
+static void tp_pipe_resync(struct tp_pipe *st, struct tp_pipe_op *self)
+{
+	struct tp_pipe_adopt adopt = { .st = st, .self = self };
+	struct tp_bag *all;
+	u64 bytes;
+
+	if (!tp_inflight_each(st->pipe, tp_pipe_adopt, &adopt) ||
+	    !tp_pipe_quiet(st->pipe, &bytes) || tp_pipe_whole(st, &all))
+		return;
+	tp_stream_free(&st->ranges);
+	tp_bag_put(st->spliced);
+	st->spliced = NULL;
+	if (bytes && tp_stream_attach(&st->ranges, 0, bytes, all, GFP_ATOMIC)) {
+		st->spliced = all;	/* stay fuzzy rather than lose it */
+		return;
+	}
+	tp_bag_put(all);
+	st->w_done = bytes;
+	st->r_done = 0;
+	st->fuzzy = false;
+}
+
+static struct tp_pipe *tp_pipe_create(struct tp_pipe_op *self)
+{
+	struct pipe_inode_info *pipe = self->pipe;
+	struct tp_pipe *st;
+	int err;
+
+	st = tp_kmalloc(sizeof(*st), GFP_ATOMIC | __GFP_NOWARN | __GFP_ZERO);
+	if (!st) {
+		atomic_long_inc(&tp_stats.alloc_fails);
+		return NULL;
+	}
+	st->pipe = pipe;
+	spin_lock_init(&st->lock);
+	st->fuzzy = true;
+	INIT_LIST_HEAD(&st->writers);
+	INIT_LIST_HEAD(&st->readers);
+	tp_stream_init(&st->ranges);
+
+	atomic_long_inc(&tp_pipe_states);
+	err = rhashtable_lookup_insert_fast(&tp_pipes, &st->node, tp_pipe_params);
+	if (err) {
+		atomic_long_dec(&tp_pipe_states);
+		kfree(st);
+		if (err == -EEXIST)
+			return tp_pipe_find(pipe);
+		atomic_long_inc(&tp_stats.alloc_fails);
+		return NULL;
+	}
+	/*
+	 * Published: a call that starts from now on sees the state, and
+	 * waits on its lock before touching the pipe; one that started
+	 * before is found by tp_pipe_resync().
+	 */
+	spin_lock(&st->lock);
+	tp_pipe_resync(st, self);
+	spin_unlock(&st->lock);
+	return st;
+}
+
+static void tp_pipe_destroy(struct tp_pipe *st)
+{
+	struct tp_pipe_writer *w, *tmp;
+
+	list_for_each_entry_safe(w, tmp, &st->writers, node) {
+		tp_bag_put(w->bag);
+		kfree(w);
+	}
+	tp_stream_free(&st->ranges);
+	tp_bag_put(st->spliced);
+	kfree(st);
+}
+
+static void tp_pipe_destroy_rcu(struct rcu_head *rcu)
+{
+	tp_pipe_destroy(container_of(rcu, struct tp_pipe, rcu));
+}
+
+void tp_pipe_free(const struct pipe_inode_info *pipe)
+{
+	struct tp_pipe *st = tp_pipe_find(pipe);
+
+	if (!st || rhashtable_remove_fast(&tp_pipes, &st->node, tp_pipe_params))
+		return;
+	atomic_long_dec(&tp_pipe_states);
+	call_rcu(&st->rcu, tp_pipe_destroy_rcu);
+}
+
+/* Counts @op in flight, then looks for the state: in this order. */
+static void tp_pipe_enter(struct tp_pipe_op *op, bool reader)
+{
+	op->reader = reader;
+	op->task = current;
+	op->w = NULL;
+	op->st = NULL;
+	tp_inflight_enter(&op->inflight, op->pipe);
+}
+
+/* The call is over: a fuzzy state may now be quiet. */
+static void tp_pipe_leave(struct tp_pipe_op *op, struct tp_pipe *st)
+{
+	tp_inflight_leave(&op->inflight);
+	if (!st || !READ_ONCE(st->fuzzy))
+		return;
+	spin_lock(&st->lock);
+	if (st->fuzzy)
+		tp_pipe_resync(st, NULL);
+	spin_unlock(&st->lock);
+}
+
+/* Under st->lock: forgets what no reader, in flight or to come, will read. */
+static void tp_pipe_forget(struct tp_pipe *st)
+{
+	struct tp_pipe_op *op;
+	u64 floor = st->r_done;
+
+	if (st->fuzzy)
+		return;
+	list_for_each_entry(op, &st->readers, node)
+		floor = min(floor, op->start);
+	tp_stream_consume(&st->ranges, floor);
+}
+
+static struct tp_pipe_writer *tp_pipe_writer_new(struct tp_bag *bag)
+{
+	struct tp_pipe_writer *w = tp_kmalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+
+	if (!w) {
+		atomic_long_inc(&tp_stats.alloc_fails);
+		tp_bag_put(bag);
+		return NULL;
+	}
+	w->bag = bag;
+	return w;
+}
+
+void tp_pipe_write_begin(struct tp_pipe_op *op)
+{
+	struct tp_bag *bag;
+	struct tp_pipe *st;
+
+	tp_pipe_enter(op, false);
+	bag = tp_task_bag(current);
+	st = tp_pipe_find(op->pipe);
+	if (!st && bag)
+		st = tp_pipe_create(op);
+	if (!st) {
+		tp_bag_put(bag);
+		return;
+	}
+	if (bag)
+		op->w = tp_pipe_writer_new(bag);
+
+	spin_lock(&st->lock);
+	op->st = st;
+	/* A read may discard the rest of a packet: bytes no one counts. */
+	if (op->packet)
+		st->fuzzy = true;
+	op->start = st->w_done;
+	st->w_req += op->len;
+	if (op->w) {
+		op->w->start = op->start;
+		list_add_tail(&op->w->node, &st->writers);
+	}
+	spin_unlock(&st->lock);
+}
+
+/* Under st->lock: @op wrote @ret bytes. */
+static void tp_pipe_wrote(struct tp_pipe *st, struct tp_pipe_op *op, long ret)
+{
+	u64 end = st->w_done + ret + st->w_req;
+
+	if (op->w) {
+		tp_stream_attach(&st->ranges, op->start, end, op->w->bag,
+				 GFP_ATOMIC);
+		if (end - op->start > ret)
+			atomic_long_inc(&tp_stats.overapprox);
+	}
+	st->w_done += ret;
+}
+
+void tp_pipe_write_end(struct tp_pipe_op *op, long ret)
+{
+	struct tp_pipe *st = op->st;
+
+	/* A write without a state at entry wrote no baggage. */
+	if (st) {
+		spin_lock(&st->lock);
+		st->w_req -= op->len;
+		if (ret > 0)
+			tp_pipe_wrote(st, op, ret);
+		if (op->w)
+			list_del(&op->w->node);
+		tp_pipe_forget(st);
+		spin_unlock(&st->lock);
+		if (op->w) {
+			tp_bag_put(op->w->bag);
+			kfree(op->w);
+		}
+	}
+	tp_pipe_leave(op, st ?: tp_pipe_find(op->pipe));
+}
+
+void tp_pipe_read_begin(struct tp_pipe_op *op)
+{
+	struct tp_pipe *st;
+
+	tp_pipe_enter(op, true);
+	st = tp_pipe_find(op->pipe);
+	if (!st)
+		return;
+	spin_lock(&st->lock);
+	op->st = st;
+	op->start = st->r_done;
+	st->r_req += op->len;
+	list_add_tail(&op->node, &st->readers);
+	spin_unlock(&st->lock);
+}
+
+/*
+ * Under st->lock: the baggage of the @ret bytes @op read, which lie in
+ * [op->start, end): the ranges there, and the writes in flight that
+ * began before end.
+ */
+static struct tp_bag *tp_pipe_read_bag(struct tp_pipe *st,
+				       struct tp_pipe_op *op, long ret)
+{
+	u64 end = st->r_done + ret + st->r_req;
+	struct tp_pipe_writer *w;
+	struct tp_bag *bag = NULL;
+	int writers = 0;
+
+	if (st->fuzzy) {
+		tp_pipe_whole(st, &bag);
+		return bag;
+	}
+	/* Nothing past what was (or is being) written can have been read. */
+	end = max(min(end, st->w_done + st->w_req), op->start + ret);
+	if (tp_stream_collect(&st->ranges, op->start, end, GFP_ATOMIC, &bag))
+		return NULL;
+	list_for_each_entry(w, &st->writers, node) {
+		if (w->start >= end)
+			continue;
+		writers++;
+		if (tp_limit_merge(&bag, w->bag, GFP_ATOMIC))
+			break;
+	}
+	if (end - op->start > ret || writers > 1)
+		atomic_long_inc(&tp_stats.overapprox);
+	return bag;
+}
+
+/* The baggage of @pipe as a whole, a new reference (NULL: none). */
+static struct tp_bag *tp_pipe_all(struct tp_pipe *st)
+{
+	struct tp_bag *bag = NULL;
+
+	spin_lock(&st->lock);
+	tp_pipe_whole(st, &bag);
+	spin_unlock(&st->lock);
+	return bag;
+}
+
+/* Under st->lock: @op, counted by @st, read @ret bytes. */
+static struct tp_bag *tp_pipe_read_done(struct tp_pipe *st,
+					struct tp_pipe_op *op, long ret)
+{
+	struct tp_bag *bag = NULL;
+
+	list_del(&op->node);
+	st->r_req -= op->len;
+	if (ret > 0) {
+		bag = tp_pipe_read_bag(st, op, ret);
+		st->r_done += ret;
+		tp_pipe_forget(st);
+	}
+	return bag;
+}
+
+void tp_pipe_read_end(struct tp_pipe_op *op, long ret)
+{
+	struct tp_pipe *st = READ_ONCE(op->st) ?: tp_pipe_find(op->pipe);
+	struct tp_bag *bag = NULL;
+
+	if (st) {
+		spin_lock(&st->lock);
+		/* Counted at entry, or adopted since: under st->lock. */
+		if (op->st)
+			bag = tp_pipe_read_done(st, op, ret);
+		else if (ret > 0)
+			/* Began before the state, unadopted: it is fuzzy. */
+			tp_pipe_whole(st, &bag);
+		spin_unlock(&st->lock);
+	}
+	tp_pipe_leave(op, st);
+	if (ret > 0)
+		tp_credit_reader(bag);
+}
+
+static void tp_pipe_splice_mark(struct tp_pipe *st, bool into,
+				struct tp_bag *bag)
+{
+	if (!st)
+		return;
+	spin_lock(&st->lock);
+	st->fuzzy = true;
+	if (into)
+		tp_limit_merge(&st->spliced, bag, GFP_ATOMIC);
+	spin_unlock(&st->lock);
+}
+
+/* Splices are never counted in a pipe's offsets: op->st stays NULL. */
+void tp_pipe_splice_begin(struct tp_pipe_op *op, bool into, struct tp_bag *bag)
+{
+	struct tp_pipe *st;
+
+	tp_pipe_enter(op, false);
+	st = tp_pipe_find(op->pipe);
+	if (!st && into && bag)
+		st = tp_pipe_create(op);
+	tp_pipe_splice_mark(st, into, bag);
+}
+
+void tp_pipe_splice_end(struct tp_pipe_op *op, bool into, struct tp_bag *bag)
+{
+	struct tp_pipe *st = tp_pipe_find(op->pipe);
+
+	if (!st && into && bag)
+		st = tp_pipe_create(op);
+	tp_pipe_splice_mark(st, into, bag);
+	tp_pipe_leave(op, st);
+}
+
+struct tp_bag *tp_pipe_bag(struct pipe_inode_info *pipe)
+{
+	struct tp_pipe *st = tp_pipe_find(pipe);
+
+	return st ? tp_pipe_all(st) : NULL;
+}
+
+int tp_pipe_init(void)
+{
+	return rhashtable_init(&tp_pipes, &tp_pipe_params);
+}
+
+static void tp_pipe_destroy_entry(void *ptr, void *arg)
+{
+	atomic_long_dec(&tp_pipe_states);
+	tp_pipe_destroy(ptr);
+}
+
+/* The probes are gone: no call will look at a state again. */
+void tp_pipe_exit(void)
+{
+	rhashtable_free_and_destroy(&tp_pipes, tp_pipe_destroy_entry, NULL);
+	/* States freed earlier wait in RCU callbacks. */
+	rcu_barrier();
+}

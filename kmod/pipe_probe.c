@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The probes that feed pipe.c: kretprobes on pipe_write() and pipe_read(),
+ * the write_iter and read_iter of every pipe and FIFO (pipefifo_fops),
+ * and a kprobe on free_pipe_info(), where a pipe's state goes with it.
+ *
+ * kretprobes, because the entry sees the calling task and the bytes
+ * asked for (the iov_iter), and the return the bytes moved; and because
+ * the return trampoline is the kernel's own, so the module can go while
+ * readers sleep in pipe_read() (their calls then return unobserved).
+ * Every call in flight holds a kretprobe instance: a call that finds
+ * none free is not seen, and counted in PROBE_MISSES.
+ *
+ * Which calls are followed: every one while baggage exists anywhere
+ * (tp_transit_active()).  Otherwise, writes not at all, and reads only
+ * when the pipe is empty at entry: such a read may sleep until a writer
+ * with baggage comes, and must then be credited with it.  A read that
+ * finds data waiting reads bytes written without baggage, unless in the
+ * microseconds before it takes the pipe's mutex the first baggage in the
+ * system is set and written into this very pipe.
+ */
+
+#include <linux/fs.h>
+#include <linux/kprobes.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/uio.h>
+
+#include "pipe.h"
+#include "pipe_probe.h"
+#include "transit.h"
+
+/* pipefifo_fops, which modules cannot name: learnt from pipe_read()'s files. */
+static const struct file_operations *tp_pipe_fops;
+
+struct pipe_inode_info *tp_pipe_of(const struct file *file)
+{
+	const struct file_operations *fops = READ_ONCE(tp_pipe_fops);
+
+	return fops && file->f_op == fops ? file->private_data : NULL;
+}
+
+static void tp_pipe_learn(const struct file *file)
+{
+	if (unlikely(!READ_ONCE(tp_pipe_fops)))
+		WRITE_ONCE(tp_pipe_fops, file->f_op);
+}
+
+/* An empty pipe: the read may sleep until a writer comes. */
+static bool tp_pipe_may_wait(const struct pipe_inode_info *pipe)
+{
+	return pipe_empty(READ_ONCE(pipe->head), READ_ONCE(pipe->tail));
+}
+
+/* pipe_write(struct kiocb *iocb, struct iov_iter *from) */
+static int tp_pipe_write_entry(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
+{
+	struct kiocb *iocb = (struct kiocb *)regs_get_kernel_argument(regs, 0);
+	struct iov_iter *from = (struct iov_iter *)regs_get_kernel_argument(regs, 1);
+	struct tp_pipe_op *op = (struct tp_pipe_op *)ri->data;
+
+	tp_pipe_learn(iocb->ki_filp);
+	if (!tp_transit_active())
+		return 1;
+	op->pipe = iocb->ki_filp->private_data;
+	op->len = iov_iter_count(from);
+	op->packet = iocb->ki_filp->f_flags & O_DIRECT;
+	tp_pipe_write_begin(op);
+	return 0;
+}
+
+static int tp_pipe_write_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	tp_pipe_write_end((struct tp_pipe_op *)ri->data, regs_return_value(regs));
+	return 0;
+}
+
+/* pipe_read(struct kiocb *iocb, struct iov_iter *to) */
+static int tp_pipe_read_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	struct kiocb *iocb = (struct kiocb *)regs_get_kernel_argument(regs, 0);
+	struct iov_iter *to = (struct iov_iter *)regs_get_kernel_argument(regs, 1);
+	struct pipe_inode_info *pipe = iocb->ki_filp->private_data;
+	struct tp_pipe_op *op = (struct tp_pipe_op *)ri->data;
+
+	tp_pipe_learn(iocb->ki_filp);
+	if (!tp_transit_active() && !tp_pipe_may_wait(pipe))
+		return 1;
+	op->pipe = pipe;
+	op->len = iov_iter_count(to);
+	tp_pipe_read_begin(op);
+	return 0;
+}
+
+static int tp_pipe_read_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	tp_pipe_read_end((struct tp_pipe_op *)ri->data, regs_return_value(regs));
+	return 0;
+}
+
+/* free_pipe_info(struct pipe_inode_info *pipe) */
+static int tp_pipe_free_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	tp_pipe_free((struct pipe_inode_info *)regs_get_kernel_argument(regs, 0));
+	return 0;
+}
+
+/* Readers may sleep for long: room for that many at once. */
+static struct kretprobe tp_pipe_read_rp = {
+	.kp.symbol_name = "pipe_read",
+	.entry_handler = tp_pipe_read_entry,
+	.handler = tp_pipe_read_ret,
+	.data_size = sizeof(struct tp_pipe_op),
+	.maxactive = 2048,
+};
+
+static struct kretprobe tp_pipe_write_rp = {
+	.kp.symbol_name = "pipe_write",
+	.entry_handler = tp_pipe_write_entry,
+	.handler = tp_pipe_write_ret,
+	.data_size = sizeof(struct tp_pipe_op),
+	.maxactive = 1024,
+};
+
+static struct kretprobe *tp_pipe_rps[] = {
+	&tp_pipe_read_rp,
+	&tp_pipe_write_rp,
+};
+
+static struct kprobe tp_pipe_free_kp = {
+	.symbol_name = "free_pipe_info",
+	.pre_handler = tp_pipe_free_pre,
+};
+
+long tp_pipe_probe_misses(void)
+{
+	return tp_pipe_read_rp.nmissed + tp_pipe_write_rp.nmissed +
+	       tp_pipe_free_kp.nmissed;
+}
+
+/* The free probe first: no state may outlive its pipe. */
+int tp_pipe_probe_init(void)
+{
+	int err = register_kprobe(&tp_pipe_free_kp);
+
+	if (err)
+		return err;
+	err = register_kretprobes(tp_pipe_rps, ARRAY_SIZE(tp_pipe_rps));
+	if (err)
+		unregister_kprobe(&tp_pipe_free_kp);
+	return err;
+}
+
+void tp_pipe_probe_exit(void)
+{
+	unregister_kretprobes(tp_pipe_rps, ARRAY_SIZE(tp_pipe_rps));
+	unregister_kprobe(&tp_pipe_free_kp);
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splice(2), tee(2) and vmsplice(2) on pipes: kretprobes on do_splice()
+ * and do_tee() (which io_uring's splice and tee call too) and on the
+ * vmsplice system call.  These move bytes without pipe_read() or
+ * pipe_write(), so they cannot be placed in a pipe's stream: each makes
+ * the pipes it touches fuzzy (pipe.h), which never loses baggage.
+ *
+ *  - bytes moved into a pipe bring the baggage of the task that moves
+ *    them and, from a pipe (splice, tee), all the baggage of that pipe,
+ *    taken when the call begins and again when it returns;
+ *  - vmsplice() out of a pipe into user memory is a read: the caller is
+ *    credited with all the pipe's baggage;
+ *  - bytes spliced out of a pipe into a file or socket take no baggage
+ *    along (a file carries none; a socket's is documented as not covered).
+ */
+
+#include <linux/fdtable.h>
+#include <linux/fs.h>
+#include <linux/kprobes.h>
+#include <linux/sched.h>
+
+#include "atom.h"
+#include "credit.h"
+#include "limits.h"
+#include "pipe.h"
+#include "pipe_probe.h"
+#include "pipe_splice.h"
+#include "task.h"
+#include "transit.h"
+
+struct tp_splice_op {
+	struct tp_pipe_op from;		/* .pipe: bytes leave it (or NULL) */
+	struct tp_pipe_op to;		/* .pipe: bytes enter it (or NULL) */
+	struct pipe_inode_info *src;	/* whose baggage the bytes bring */
+	bool to_user;			/* vmsplice() out of a pipe: a read */
+};
+
+/* What bytes entering a pipe bring: the caller's baggage, and @src's. */
+static struct tp_bag *tp_splice_bag(struct pipe_inode_info *src)
+{
+	struct tp_bag *bag = tp_task_bag(current);
+	struct tp_bag *theirs;
+
+	if (!src)
+		return bag;
+	theirs = tp_pipe_bag(src);
+	tp_limit_merge(&bag, theirs, GFP_ATOMIC);
+	tp_bag_put(theirs);
+	return bag;
+}
+
+/* Returns the kretprobe verdict: 0 to see the return, 1 not to. */
+static int tp_splice_begin(struct tp_splice_op *s)
+{
+	struct tp_bag *bag;
+
+	if (!tp_transit_active() || (!s->from.pipe && !s->to.pipe))
+		return 1;
+	if (s->from.pipe)
+		tp_pipe_splice_begin(&s->from, false, NULL);
+	if (s->to.pipe) {
+		bag = tp_splice_bag(s->src);
+		tp_pipe_splice_begin(&s->to, true, bag);
+		tp_bag_put(bag);
+	}
+	return 0;
+}
+
+static int tp_splice_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct tp_splice_op *s = (struct tp_splice_op *)ri->data;
+	long ret = regs_return_value(regs);
+	struct tp_bag *bag;
+
+	if (s->to.pipe) {
+		bag = tp_splice_bag(s->src);
+		tp_pipe_splice_end(&s->to, true, bag);
+		tp_bag_put(bag);
+	}
+	if (s->from.pipe) {
+		bag = s->to_user && ret > 0 ? tp_pipe_bag(s->from.pipe) : NULL;
+		tp_pipe_splice_end(&s->from, false, NULL);
+		if (s->to_user && ret > 0)
+			tp_credit_reader(bag);
+	}
+	return 0;
+}
+
+/* do_splice(in, off_in, out, off_out, len, flags) */
+static int tp_splice_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct file *in = (struct file *)regs_get_kernel_argument(regs, 0);
+	struct file *out = (struct file *)regs_get_kernel_argument(regs, 2);
+	struct tp_splice_op *s = (struct tp_splice_op *)ri->data;
+
+	s->from.pipe = tp_pipe_of(in);
+	s->src = s->from.pipe;
+	s->to.pipe = tp_pipe_of(out);
+	s->to_user = false;
+	return tp_splice_begin(s);
+}
+
+/* do_tee(in, out, len, flags): the source keeps its bytes. */
+static int tp_tee_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct file *in = (struct file *)regs_get_kernel_argument(regs, 0);
+	struct file *out = (struct file *)regs_get_kernel_argument(regs, 1);
+	struct tp_splice_op *s = (struct tp_splice_op *)ri->data;
+
+	s->from.pipe = NULL;
+	s->src = tp_pipe_of(in);
+	s->to.pipe = tp_pipe_of(out);
+	s->to_user = false;
+	return tp_splice_begin(s);
+}
+
+/*
+ * __x64_sys_vmsplice(regs), the system call itself: the function that does
+ * the work is static inline in fs/splice.c.  Its direction follows the
+ * file's mode, as vmsplice_type() decides it.
+ */
+static int tp_vmsplice_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct pt_regs *uregs = (struct pt_regs *)regs_get_kernel_argument(regs, 0);
+	struct tp_splice_op *s = (struct tp_splice_op *)ri->data;
+	struct pipe_inode_info *pipe = NULL;
+	fmode_t mode = 0;
+	struct file *file;
+
+	rcu_read_lock();
+	file = files_lookup_fd_rcu(current->files, (unsigned int)uregs->di);
+	if (file) {
+		pipe = tp_pipe_of(file);
+		mode = file->f_mode;
+	}
+	rcu_read_unlock();
+
+	s->src = NULL;
+	s->to_user = !(mode & FMODE_WRITE);
+	s->to.pipe = s->to_user ? NULL : pipe;
+	s->from.pipe = s->to_user ? pipe : NULL;
+	return tp_splice_begin(s);
+}
+
+static struct kretprobe tp_splice_rp = {
+	.kp.symbol_name = "do_splice",
+	.entry_handler = tp_splice_entry,
+	.handler = tp_splice_ret,
+	.data_size = sizeof(struct tp_splice_op),
+	.maxactive = 256,
+};
+
+static struct kretprobe tp_tee_rp = {
+	.kp.symbol_name = "do_tee",
+	.entry_handler = tp_tee_entry,
+	.handler = tp_splice_ret,
+	.data_size = sizeof(struct tp_splice_op),
+	.maxactive = 256,
+};
+
+static struct kretprobe tp_vmsplice_rp = {
+	.kp.symbol_name = "__x64_sys_vmsplice",
+	.entry_handler = tp_vmsplice_entry,
+	.handler = tp_splice_ret,
+	.data_size = sizeof(struct tp_splice_op),
+	.maxactive = 256,
+};
+
+static struct kretprobe *tp_splice_rps[] = {
+	&tp_splice_rp,
+	&tp_tee_rp,
+	&tp_vmsplice_rp,
+};
+
+long tp_splice_probe_misses(void)
+{
+	return tp_splice_rp.nmissed + tp_tee_rp.nmissed + tp_vmsplice_rp.nmissed;
+}
+
+int tp_splice_init(void)
+{
+	return register_kretprobes(tp_splice_rps, ARRAY_SIZE(tp_splice_rps));
+}
+
+void tp_splice_exit(void)
+{
+	unregister_kretprobes(tp_splice_rps, ARRAY_SIZE(tp_splice_rps));
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The LOCAL_IN hook and the new-child probe: options off incoming
+ * segments.
+ *
+ * Every TCP segment delivered to this host has its options walked (a few
+ * bytes: usually just the timestamps); only a segment that carries our
+ * option costs more.  That one is checksummed first (a segment TCP will
+ * drop is not looked at), then:
+ *
+ *  - malformed (tcp_opt.c), or a fragment on a SYN or without payload:
+ *    counted and ignored;
+ *  - the capability option on a SYN: noted, so that the SYN-ACK answers
+ *    (tcp_syn.c);
+ *  - on a SYN-ACK: the client's socket negotiated;
+ *  - on any other segment: the socket's peer speaks baggage, and a
+ *    fragment is filed by sequence number (tcp_rx.c).
+ *
+ * The option stays in the segment: TCP skips options it does not know.
+ * The hook runs before TCP processes the segment, so a fragment is filed
+ * before its bytes can be read.  The segment that completes a handshake
+ * reaches the hook while the server's socket for the connection does not
+ * exist yet; a kprobe on tcp_child_process(), which runs as TCP creates
+ * it, handles that segment instead.
+ */
+
+#include <linux/kprobes.h>
+#include <linux/netfilter.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_hashtables.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/tcp.h>
+
+#include "netns.h"
+#include "tcp.h"
+
+/* A copy of an incoming segment's TCP header and options. */
+struct tp_in_seg {
+	struct tcphdr th;
+	u8 opts[TP_OPT_SPACE];
+	unsigned int thoff;	/* from skb->data */
+	unsigned int payload;
+	bool v6;
+};
+
+static bool tp_in_find_tcp(struct sk_buff *skb, u8 pf, unsigned int *thoff)
+{
+	const struct iphdr *iph;
+
+	if (pf == NFPROTO_IPV6) {
+		*thoff = 0;
+		return ipv6_find_hdr(skb, thoff, IPPROTO_TCP, NULL, NULL) ==
+		       IPPROTO_TCP;
+	}
+	iph = ip_hdr(skb);
+	if (iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
+		return false;
+	*thoff = skb_network_offset(skb) + ip_hdrlen(skb);
+	return true;
+}
+
+/* Copies the TCP header and options out of @skb, however it is laid out. */
+static const u8 *tp_in_parse(struct sk_buff *skb, u8 pf, struct tp_in_seg *s)
+{
+	const struct tcphdr *th;
+	unsigned int len;
+
+	if (!tp_in_find_tcp(skb, pf, &s->thoff))
+		return NULL;
+	th = skb_header_pointer(skb, s->thoff, sizeof(s->th), &s->th);
+	if (!th || th->doff * 4 < sizeof(*th))
+		return NULL;
+	s->th = *th;
+	len = th->doff * 4;
+	if (skb->len < s->thoff + len)
+		return NULL;
+	s->payload = skb->len - s->thoff - len;
+	s->v6 = pf == NFPROTO_IPV6;
+	return skb_header_pointer(skb, s->thoff + sizeof(*th),
+				  len - sizeof(*th), s->opts);
+}
+
+/* The full socket @skb is for, with a reference; NULL if none. */
+static struct sock *tp_in_sock(struct net *net, struct sk_buff *skb,
+			       const struct tp_in_seg *s)
+{
+	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
+	struct sock *sk;
+
+	if (s->v6) {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		sk = __inet6_lookup_established(net, hinfo, &ip6h->saddr,
+						s->th.source, &ip6h->daddr,
+						ntohs(s->th.dest),
+						inet6_iif(skb), inet6_sdif(skb));
+	} else {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		sk = __inet_lookup_established(net, hinfo, iph->saddr,
+					       s->th.source, iph->daddr,
+					       ntohs(s->th.dest),
+					       inet_iif(skb), inet_sdif(skb));
+	}
+	if (sk && !sk_fullsock(sk)) {
+		sock_gen_put(sk);	/* a request or TIME_WAIT socket */
+		sk = NULL;
+	}
+	return sk;
+}
+
+/* Our option on a segment of an established socket. */
+static void tp_in_established(struct sock *sk, const struct tcphdr *th,
+			      const struct tp_opt_scan *scan)
+{
+	struct tp_conn *conn;
+
+	tp_syn_negotiated(sk, th);
+	if (scan->found != TP_OPT_FOUND_FRAG)
+		return;
+	conn = tp_conn_find(sk);
+	if (conn && tp_conn_lock(conn)) {
+		tp_rx_attach(conn, sk, ntohl(th->seq), &scan->frag);
+		tp_conn_unlock(conn);
+	}
+}
+
+/*
+ * A SYN-ACK that answered: the client's socket negotiated, if TCP will
+ * take the SYN-ACK (tcp_rcv_synsent_state_process()'s check).  On loopback
+ * it arrives before tcp_connect() set snd_nxt, hence write_seq.
+ */
+static void tp_in_synack(struct sock *sk, const struct tcphdr *th)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 ack = ntohl(th->ack_seq);
+
+	if (sk->sk_state == TCP_SYN_SENT &&
+	    after(ack, READ_ONCE(tp->snd_una)) &&
+	    !after(ack, READ_ONCE(tp->write_seq)))
+		tp_syn_negotiated(sk, th);
+}
+
+static bool tp_in_malformed(const struct tp_in_seg *s,
+			    const struct tp_opt_scan *scan)
+{
+	if (scan->found == TP_OPT_FOUND_BAD)
+		return true;
+	/* A fragment rides on a byte of its version, never on a SYN. */
+	return scan->found == TP_OPT_FOUND_FRAG && (s->th.syn || !s->payload);
+}
+
+static void tp_in_segment(struct net *net, struct sk_buff *skb,
+			  const struct tp_in_seg *s,
+			  const struct tp_opt_scan *scan)
+{
+	struct sock *sk;
+
+	if (tp_in_malformed(s, scan)) {
+		atomic_long_inc(&tp_tcp_stats.malformed);
+		return;
+	}
+	if (s->th.syn && !s->th.ack) {
+		tp_syn_note(net, skb, &s->th, s->v6);
+		return;
+	}
+	sk = tp_in_sock(net, skb, s);
+	if (!sk)
+		return;
+	if (s->th.syn)
+		tp_in_synack(sk, &s->th);
+	else
+		tp_in_established(sk, &s->th, scan);
+	sock_gen_put(sk);
+}
+
+unsigned int tp_in_hook(void *priv, struct sk_buff *skb,
+			const struct nf_hook_state *state)
+{
+	struct tp_opt_scan scan;
+	struct tp_in_seg s;
+	const u8 *opts;
+
+	opts = tp_in_parse(skb, state->pf, &s);
+	if (!opts || tp_opt_scan(opts, s.th.doff * 4 - sizeof(s.th),
+				 tp_tcp_opt_id(), &scan) == TP_OPT_NONE)
+		return NF_ACCEPT;
+	/* TCP drops a segment with a bad checksum: so do we. */
+	if (nf_checksum(skb, state->hook, s.thoff, IPPROTO_TCP, state->pf))
+		return NF_ACCEPT;
+	tp_in_segment(state->net, skb, &s, &scan);
+	return NF_ACCEPT;
+}
+
+/*
+ * tcp_child_process(parent, child, skb): TCP just created @child from the
+ * segment @skb that completed a handshake.  The segment passed TCP's
+ * checks and its header is linear.
+ */
+static int tp_in_child_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct sock *child = (struct sock *)regs_get_kernel_argument(regs, 1);
+	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 2);
+	const struct tcphdr *th = tcp_hdr(skb);
+	unsigned int len = th->doff * 4;
+	struct tp_opt_scan scan;
+
+	if (!tp_net_enabled(sock_net(child)) ||
+	    tp_opt_scan((const u8 *)(th + 1), len - sizeof(*th),
+			tp_tcp_opt_id(), &scan) == TP_OPT_NONE)
+		return 0;
+	if (scan.found == TP_OPT_FOUND_BAD ||
+	    (scan.found == TP_OPT_FOUND_FRAG &&
+	     skb->len == skb_transport_offset(skb) + len))
+		return 0;	/* the LOCAL_IN hook counted it */
+	rcu_read_lock();
+	tp_in_established(child, th, &scan);
+	rcu_read_unlock();
+	return 0;
+}
+
+static struct kprobe tp_in_child_kp = {
+	.symbol_name = "tcp_child_process",
+	.pre_handler = tp_in_child_pre,
+};
+
+int tp_in_init(void)
+{
+	return register_kprobe(&tp_in_child_kp);
+}
+
+void tp_in_exit(void)
+{
+	unregister_kprobe(&tp_in_child_kp);
+}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Send side: with which baggage each byte a socket sends was written.
+ *
+ * At every write to a negotiated socket (tcp_sendmsg_locked() and
+ * do_tcp_sendpages(), which run with the socket locked before any byte of
+ * the write is queued, let alone sent) the writer's baggage is compared
+ * with the socket's newest version; if it differs, a new version starts at
+ * tp->write_seq, the sequence number of the write's first byte.  The
+ * version holds a reference to the writer's immutable blob: branching
+ * copies nothing.
+ *
+ * A version of T serialized bytes travels in fragments of fsize bytes, and
+ * fragment i rides on the segment that starts at sequence number
+ * start + i (tcp_out.c cuts segments so that it exists), as long as that
+ * byte still belongs to the version: a version shorter than its fragment
+ * count loses the rest, and the receiver credits a trimmed baggage.  The
+ * option of a segment is a function of its sequence number only, so a
+ * retransmission carries what the original carried.
+ *
+ * A version is forgotten once the peer acknowledged all its anchors,
+ * except the newest, which the next write compares against.
+ */
+
+#include <linux/kprobes.h>
+#include <linux/slab.h>
+#include <net/tcp.h>
+
+#include "atom.h"
+#include "fault.h"
+#include "netns.h"
+#include "stats.h"
+#include "task.h"
+#include "tcp.h"
+
+/* Versions alive plus announcing sockets: when 0, no segment needs us. */
+static atomic_t tp_tx_work = ATOMIC_INIT(0);
+
+bool tp_tx_busy(void)
+{
+	return atomic_read(&tp_tx_work) > 0;
+}
+
+void tp_tx_announce(struct tp_conn *conn, u32 snd_una, u32 rcv_nxt)
+{
+	conn->ann_snd_una = snd_una;
+	conn->ann_rcv_nxt = rcv_nxt;
+	if (!conn->announce) {
+		conn->announce = true;
+		atomic_inc(&tp_tx_work);
+	}
+}
+
+static void tp_tx_unannounce(struct tp_conn *conn)
+{
+	if (conn->announce) {
+		conn->announce = false;
+		atomic_dec(&tp_tx_work);
+	}
+}
+
+bool tp_tx_announcing(struct tp_conn *conn, const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!conn->announce)
+		return false;
+	if (after(READ_ONCE(tp->snd_una), conn->ann_snd_una) ||
+	    after(READ_ONCE(tp->rcv_nxt), conn->ann_rcv_nxt)) {
+		tp_tx_unannounce(conn);
+		return false;
+	}
+	return true;
+}
+
+static void tp_txv_drop(struct tp_conn *conn, struct tp_txv *v)
+{
+	list_del(&v->node);
+	conn->ntx--;
+	atomic_dec(&tp_tx_work);
+	tp_bag_put(v->bag);
+	kfree(v);
+}
+
+void tp_tx_free(struct tp_conn *conn)
+{
+	struct tp_txv *v, *n;
+
+	list_for_each_entry_safe(v, n, &conn->tx, node)
+		tp_txv_drop(conn, v);
+	tp_tx_unannounce(conn);
+}
+
+/* Option bytes a data segment of @sk has free besides timestamps. */
+static u32 tp_tx_room(const struct sock *sk)
+{
+	return TP_OPT_SPACE -
+	       (tcp_sk(sk)->tcp_header_len - sizeof(struct tcphdr));
+}
+
+/* A new version from @start on, holding @bag (consumed). */
+static struct tp_txv *tp_txv_new(const struct sock *sk, u32 start,
+				 struct tp_bag *bag)
+{
+	u32 total = tp_bag_size(bag);
+	struct tp_txv *v = tp_kmalloc(sizeof(*v), GFP_ATOMIC);
+
+	if (!v) {
+		atomic_long_inc(&tp_stats.alloc_fails);
+		tp_bag_put(bag);
+		return NULL;
+	}
+	v->start = start;
+	v->bag = bag;
+	/* The empty baggage is one fragment without data. */
+	v->fsize = total ? tp_opt_frag_size(tp_tx_room(sk), total) : 0;
+	v->frags = total ? DIV_ROUND_UP(total, max(v->fsize, 1u)) : 1;
+	if (total && !v->fsize)
+		v->frags = 0;
+	return v;
+}
+
+static struct tp_txv *tp_tx_newest(struct tp_conn *conn)
+{
+	if (list_empty(&conn->tx))
+		return NULL;
+	return list_last_entry(&conn->tx, struct tp_txv, node);
+}
+
+/* Records that the bytes written from now on carry @bag (consumed). */
+static void tp_tx_write(struct tp_conn *conn, struct sock *sk,
+			struct tp_bag *bag)
+{
+	u32 seq = READ_ONCE(tcp_sk(sk)->write_seq);
+	struct tp_txv *last = tp_tx_newest(conn), *v;
+
+	/* A version no byte was written with never existed. */
+	if (last && last->start == seq) {
+		tp_txv_drop(conn, last);
+		last = tp_tx_newest(conn);
+	}
+	if (tp_bag_equal(last ? last->bag : NULL, bag)) {
+		tp_bag_put(bag);
+		return;
+	}
+	v = tp_txv_new(sk, seq, bag);
+	if (!v)
+		return;
+	list_add_tail(&v->node, &conn->tx);
+	conn->ntx++;
+	atomic_inc(&tp_tx_work);
+	if (conn->ntx > tp_tcp_max_ranges()) {
+		/* Its unacknowledged fragments are lost: readers see a trim. */
+		tp_txv_drop(conn, list_first_entry(&conn->tx, struct tp_txv,
+						   node));
+		atomic_long_inc(&tp_tcp_stats.overflows);
+	}
+}
+
+/* The end of @v's anchors: its fragments, cut short by the next version. */
+static u32 tp_txv_anchor_end(struct tp_conn *conn, const struct tp_txv *v)
+{
+	const struct tp_txv *next;
+
+	if (list_is_last(&v->node, &conn->tx))
+		return v->start + v->frags;
+	next = list_next_entry(v, node);
+	return v->start + min(v->frags, next->start - v->start);
+}
+
+void tp_tx_prune(struct tp_conn *conn, u32 snd_una)
+{
+	struct tp_txv *v, *n;
+
+	list_for_each_entry_safe(v, n, &conn->tx, node) {
+		if (list_is_last(&v->node, &conn->tx) ||
+		    after(tp_txv_anchor_end(conn, v), snd_una))
+			break;
+		tp_txv_drop(conn, v);
+	}
+}
+
+bool tp_tx_anchor(struct tp_conn *conn, u32 seq, struct tp_anchor *a)
+{
+	const struct tp_txv *v;
+
+	list_for_each_entry(v, &conn->tx, node) {
+		if (before(seq, v->start))
+			break;
+		if (before(seq, tp_txv_anchor_end(conn, v))) {
+			a->v = v;
+			a->index = seq - v->start;
+			return true;
+		}
+	}
+	return false;
+}
+
+u32 tp_tx_next_anchor(struct tp_conn *conn, u32 seq, u32 end)
+{
+	const struct tp_txv *v;
+	u32 want = seq + 1, first, stop;
+
+	list_for_each_entry(v, &conn->tx, node) {
+		stop = tp_txv_anchor_end(conn, v);
+		if (!before(want, stop))
+			continue;
+		first = after(v->start, want) ? v->start : want;
+		return before(first, end) ? first : end;
+	}
+	return end;
+}
+
+void tp_tx_frag(const struct tp_anchor *a, struct tp_opt_frag *frag)
+{
+	const struct tp_txv *v = a->v;
+	u32 total = tp_bag_size(v->bag);
+
+	frag->back = a->index;
+	frag->total = total;
+	frag->off = a->index * v->fsize;
+	frag->len = total ? min(v->fsize, total - frag->off) : 0;
+	frag->data = total ? v->bag->data + frag->off : NULL;
+}
+
+/* Entry of tcp_sendmsg_locked() and do_tcp_sendpages(): socket locked. */
+static int tp_tx_write_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	struct tp_bag *bag = tp_task_bag(current);
+	struct tp_conn *conn;
+
+	/* No baggage here, no version anywhere: every socket sends empty. */
+	if (!bag && !tp_tx_busy())
+		return 0;
+	rcu_read_lock();
+	conn = tp_conn_find(sk);
+	if (conn && READ_ONCE(conn->peer) && tp_net_enabled(sock_net(sk)) &&
+	    tp_conn_lock(conn)) {
+		tp_tx_write(conn, sk, bag);
+		bag = NULL;
+		tp_conn_unlock(conn);
+	}
+	rcu_read_unlock();
+	tp_bag_put(bag);
+	return 0;
+}
+
+static struct kprobe tp_tx_probes[] = {
+	{ .symbol_name = "tcp_sendmsg_locked", .pre_handler = tp_tx_write_pre },
+	{ .symbol_name = "do_tcp_sendpages", .pre_handler = tp_tx_write_pre },
+};
+
+static struct kprobe *tp_tx_kps[ARRAY_SIZE(tp_tx_probes)];
+
+int tp_tx_init(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tp_tx_probes); i++)
+		tp_tx_kps[i] = &tp_tx_probes[i];
+	return register_kprobes(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
+}
+
+void tp_tx_exit(void)
+{
+	unregister_kprobes(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
+}

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * In-VM benchmark of baggage through pipes and UNIX sockets: what the
+ * module adds to every read and write (Documentation/transit.rst).
+ *
+ *   pipe_pingpong/V   1-byte messages back and forth over two pipes,
+ *                     µs per round trip (two writes, two reads)
+ *   pipe_stream/V     64 KiB writes to a reader that drains, MB/s
+ *   unix_pingpong/V   the ping-pong over a UNIX stream socketpair
+ *
+ * for V = nobag (module loaded, no baggage anywhere: the fast path) and
+ * 256B (both ends hold the same 256-byte baggage, so every transfer
+ * carries it).  Without the module the same variants run bare: the
+ * baseline.  Protocol: tools/bench.
+ *
+ * Both ends run on CPU 0: a ping-pong across two vCPUs under TCG costs
+ * milliseconds of emulated idle wake-ups, which would drown everything.
+ */
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include "vm_bench.h"
+
+#define BLOCKS		16	/* times each variant is set up again */
+#define BATCHES		8	/* timed batches per variant and block */
+#define BATCH_NS	4000000	/* shorter than a time slice, see vm_fork.c */
+#define CHUNK		65536
+
+static const struct vmb_variant variants[] = {
+	{ "nobag", 0 },
+	{ "256B", 256 },
+};
+
+#define NVARIANTS	(sizeof(variants) / sizeof(variants[0]))
+
+/* One kind of measurement: its fixture and one timed batch of @n. */
+struct kind {
+	const char *name;
+	const char *unit;
+	const char *better;
+	double overhead;	/* the budget of the 256B variant, percent */
+	void (*start)(void);
+	double (*batch)(unsigned int n);
+	void (*stop)(void);
+};
+
+static int to_child, from_child;	/* ping-pong: our ends */
+static pid_t partner;
+
+static void pin_to_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		vmb_die("sched_setaffinity: %s", strerror(errno));
+}
+
+/* The partner echoes every byte it reads from @in back on @out. */
+static void echo_forever(int in, int out)
+{
+	char c;
+
+	while (read(in, &c, 1) == 1)
+		if (write(out, &c, 1) != 1)
+			break;
+	_exit(0);
+}
+
+static void start_partner(int child_in, int child_out, int close1, int close2)
+{
+	fflush(stdout);
+	partner = fork();
+	if (partner < 0)
+		vmb_die("fork: %s", strerror(errno));
+	if (partner == 0) {
+		close(close1);
+		close(close2);
+		echo_forever(child_in, child_out);
+	}
+	close(child_in);
+	if (child_out != child_in)
+		close(child_out);
+}
+
+static void stop_partner(void)
+{
+	close(to_child);
+	if (from_child != to_child)
+		close(from_child);
+	kill(partner, SIGKILL);
+	waitpid(partner, NULL, 0);
+}
+
+static void start_pipes(void)
+{
+	int down[2], up[2];
+
+	if (pipe(down) || pipe(up))
+		vmb_die("pipe: %s", strerror(errno));
+	to_child = down[1];
+	from_child = up[0];
+	start_partner(down[0], up[1], down[1], up[0]);
+}
+
+static void start_socketpair(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		vmb_die("socketpair: %s", strerror(errno));
+	to_child = from_child = sv[0];
+	start_partner(sv[1], sv[1], sv[0], sv[0]);
+}
+
+/* µs per round trip over a batch of @n. */
+static double pingpong_batch(unsigned int n)
+{
+	uint64_t t0 = vmb_now_ns();
+	char c = 'x';
+
+	for (unsigned int i = 0; i < n; i++)
+		if (write(to_child, &c, 1) != 1 || read(from_child, &c, 1) != 1)
+			vmb_die("ping-pong: %s", strerror(errno));
+	return (double)(vmb_now_ns() - t0) / n / 1000;
+}
+
+/* The stream's reader drains its pipe: 64 KiB reads. */
+static void start_stream(void)
+{
+	static char buf[CHUNK];
+	int p[2];
+
+	if (pipe(p))
+		vmb_die("pipe: %s", strerror(errno));
+	fflush(stdout);
+	partner = fork();
+	if (partner < 0)
+		vmb_die("fork: %s", strerror(errno));
+	if (partner == 0) {
+		close(p[1]);
+		while (read(p[0], buf, sizeof(buf)) > 0)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	to_child = from_child = p[1];
+}
+
+/* MB/s over a batch of @n 64 KiB writes. */
+static double stream_batch(unsigned int n)
+{
+	static char buf[CHUNK];
+	uint64_t t0 = vmb_now_ns();
+
+	for (unsigned int i = 0; i < n; i++)
+		if (write(to_child, buf, sizeof(buf)) != sizeof(buf))
+			vmb_die("write: %s", strerror(errno));
+	return (double)n * CHUNK / ((double)(vmb_now_ns() - t0) / 1000);
+}
+
+static const struct kind kinds[] = {
+	{ "pipe_pingpong", "us", "lower", 5, start_pipes, pingpong_batch, stop_partner },
+	{ "pipe_stream", "MB/s", "higher", 2, start_stream, stream_batch, stop_partner },
+	{ "unix_pingpong", "us", "lower", 5, start_socketpair, pingpong_batch, stop_partner },
+};
+
+#define NKINDS		(sizeof(kinds) / sizeof(kinds[0]))
+
+/* Batch size so that a batch lasts about BATCH_NS. */
+static unsigned int calibrate(const struct kind *k)
+{
+	double per;
+
+	k->start();
+	k->batch(4);	/* warm up */
+	per = k->batch(16);
+	k->stop();
+	/* per is µs per op, or MB/s (bytes per µs) for the stream. */
+	if (!strcmp(k->unit, "MB/s"))
+		per = CHUNK / per;
+	return (unsigned int)(BATCH_NS / 1000 / per) + 2;
+}
+
+int main(void)
+{
+	static double v[NKINDS][NVARIANTS][BLOCKS * BATCHES];
+	unsigned int n[NKINDS];
+	char name[64];
+
+	pin_to_cpu0();
+	for (unsigned int k = 0; k < NKINDS; k++)
+		n[k] = calibrate(&kinds[k]);
+	printf("# pipe: %u / %u / %u operations per batch, %d batches per variant, module %s\n",
+	       n[0], n[1], n[2], BLOCKS * BATCHES,
+	       vmb_module_loaded() ? "loaded" : "not loaded");
+	/* Variants take turns, as in vm_fork.c, so drift hits all alike. */
+	for (unsigned int b = 0; b < BLOCKS; b++) {
+		for (unsigned int i = 0; i < NVARIANTS; i++) {
+			unsigned int var = (b + i) % NVARIANTS;
+
+			vmb_use_variant_via_child(&variants[var]);
+			for (unsigned int k = 0; k < NKINDS; k++) {
+				kinds[k].start();
+				for (unsigned int t = 0; t < BATCHES; t++)
+					v[k][var][b * BATCHES + t] = kinds[k].batch(n[k]);
+				kinds[k].stop();
+			}
+		}
+	}
+	for (unsigned int k = 0; k < NKINDS; k++) {
+		for (unsigned int i = 0; i < NVARIANTS; i++) {
+			snprintf(name, sizeof(name), "%s/%s", kinds[k].name, variants[i].name);
+			vmb_result(name, vmb_median(v[k][i], BLOCKS * BATCHES),
+				   kinds[k].unit, kinds[k].better);
+		}
+		snprintf(name, sizeof(name), "%s/nobag", kinds[k].name);
+		vmb_budget(name, "overhead", 1);
+		snprintf(name, sizeof(name), "%s/256B", kinds[k].name);
+		vmb_budget(name, "overhead", kinds[k].overhead);
+	}
+	return 0;
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+/*
+ * In-VM benchmark of baggage over TCP (Documentation/wire-format.rst):
+ * what the module adds to connections over loopback.
+ *
+ *   tcp_rr/V       1-byte request, 1-byte response on one connection,
+ *                  µs per round trip
+ *   tcp_bulk/V     64 KiB writes to a reader that drains, MB/s
+ *   tcp_connect/V  connect, a 1-byte request and response, close:
+ *                  µs per connection (the handshake negotiates, the
+ *                  first request starts a baggage version)
+ *
+ * for V = nobag (module loaded, no task has baggage: the fast path) and
+ * 256B (both ends hold the same 256-byte baggage, so every connection
+ * negotiates and carries it, once).  Without the module the same variants
+ * run bare: the baseline.  Protocol: tools/bench.
+ *
+ * Both ends run on CPU 0: a ping-pong across two vCPUs under TCG costs
+ * milliseconds of emulated idle wake-ups, which would drown everything.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include "vm_bench.h"
+
+#define BLOCKS		16	/* times each variant is set up again */
+#define BATCHES		8	/* timed batches per variant and block */
+#define BATCH_NS	4000000	/* shorter than a time slice, see vm_fork.c */
+#define CHUNK		65536
+
+static const struct vmb_variant variants[] = {
+	{ "nobag", 0 },
+	{ "256B", 256 },
+};
+
+#define NVARIANTS	(sizeof(variants) / sizeof(variants[0]))
+
+/* One kind of measurement: its fixture and one timed batch of @n. */
+struct kind {
+	const char *name;
+	const char *unit;
+	const char *better;
+	double overhead;	/* the budget of the 256B variant, percent */
+	void (*start)(void);
+	double (*batch)(unsigned int n);
+	void (*stop)(void);
+};
+
+static struct sockaddr_in server_addr;
+static int conn = -1;		/* rr and bulk: our end of the connection */
+static pid_t partner;
+
+static void pin_to_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		vmb_die("sched_setaffinity: %s", strerror(errno));
+}
+
+static int tcp_socket(void)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		vmb_die("socket: %s", strerror(errno));
+	return fd;
+}
+
+/* A listener on 127.0.0.1, any port, into server_addr. */
+static int tcp_listen(void)
+{
+	socklen_t len = sizeof(server_addr);
+	int fd = tcp_socket();
+
+	memset(&server_addr, 0, sizeof(server_addr));
+	server_addr.sin_family = AF_INET;
+	server_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&server_addr, sizeof(server_addr)) ||
+	    listen(fd, 128) || getsockname(fd, (struct sockaddr *)&server_addr, &len))
+		vmb_die("listen: %s", strerror(errno));
+	return fd;
+}
+
+static int tcp_connect(void)
+{
+	int fd = tcp_socket();
+
+	if (connect(fd, (struct sockaddr *)&server_addr, sizeof(server_addr)))
+		vmb_die("connect: %s", strerror(errno));
+	return fd;
+}
+
+/* Forks the partner, which runs @serve on the listener and never returns. */
+static void start_partner(void (*serve)(int lfd))
+{
+	int lfd = tcp_listen();
+
+	fflush(stdout);
+	partner = fork();
+	if (partner < 0)
+		vmb_die("fork: %s", strerror(errno));
+	if (partner == 0)
+		serve(lfd);
+	close(lfd);
+}
+
+static void stop_partner(void)
+{
+	if (conn >= 0)
+		close(conn);
+	conn = -1;
+	kill(partner, SIGKILL);
+	waitpid(partner, NULL, 0);
+}
+
+/* Echoes every byte of one connection back. */
+static void serve_echo(int lfd)
+{
+	int fd = accept(lfd, NULL, NULL);
+	char c;
+
+	while (fd >= 0 && read(fd, &c, 1) == 1)
+		if (write(fd, &c, 1) != 1)
+			break;
+	_exit(0);
+}
+
+static void start_rr(void)
+{
+	start_partner(serve_echo);
+	conn = tcp_connect();
+}
+
+/* µs per round trip over a batch of @n. */
+static double rr_batch(unsigned int n)
+{
+	uint64_t t0 = vmb_now_ns();
+	char c = 'x';
+
+	for (unsigned int i = 0; i < n; i++)
+		if (write(conn, &c, 1) != 1 || read(conn, &c, 1) != 1)
+			vmb_die("round trip: %s", strerror(errno));
+	return (double)(vmb_now_ns() - t0) / n / 1000;
+}
+
+static void serve_drain(int lfd)
+{
+	static char buf[CHUNK];
+	int fd = accept(lfd, NULL, NULL);
+
+	while (fd >= 0 && read(fd, buf, sizeof(buf)) > 0)
+		;
+	_exit(0);
+}
+
+static void start_bulk(void)
+{
+	start_partner(serve_drain);
+	conn = tcp_connect();
+}
+
+/* MB/s over a batch of @n 64 KiB writes. */
+static double bulk_batch(unsigned int n)
+{
+	static char buf[CHUNK];
+	uint64_t t0 = vmb_now_ns();
+
+	for (unsigned int i = 0; i < n; i++)
+		if (write(conn, buf, sizeof(buf)) != sizeof(buf))
+			vmb_die("write: %s", strerror(errno));
+	return (double)n * CHUNK / ((double)(vmb_now_ns() - t0) / 1000);
+}
+
+/*
+ * Answers a 1-byte request on every connection and closes first, so that
+ * TIME_WAIT stays on the server's side and the client's ports never run
+ * out.
+ */
+static void serve_connections(int lfd)
+{
+	char c;
+
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0)
+			_exit(1);
+		if (read(fd, &c, 1) == 1 && write(fd, &c, 1) == 1)
+			close(fd);
+		else
+			_exit(1);
+	}
+}
+
+static void start_connect(void)
+{
+	start_partner(serve_connections);
+}
+
+/* µs per connection over a batch of @n. */
+static double connect_batch(unsigned int n)
+{
+	uint64_t t0 = vmb_now_ns();
+	char c = 'c';
+
+	for (unsigned int i = 0; i < n; i++) {
+		int fd = tcp_connect();
+
+		if (write(fd, &c, 1) != 1 || read(fd, &c, 1) != 1 || read(fd, &c, 1) != 0)
+			vmb_die("connection: %s", strerror(errno));
+		close(fd);
+	}
+	return (double)(vmb_now_ns() - t0) / n / 1000;
+}
+
+static const struct kind kinds[] = {
+	{ "tcp_rr", "us", "lower", 5, start_rr, rr_batch, stop_partner },
+	{ "tcp_bulk", "MB/s", "higher", 3, start_bulk, bulk_batch, stop_partner },
+	{ "tcp_connect", "us", "lower", 5, start_connect, connect_batch, stop_partner },
+};
+
+#define NKINDS		(sizeof(kinds) / sizeof(kinds[0]))
+
+/* Batch size so that a batch lasts about BATCH_NS. */
+static unsigned int calibrate(const struct kind *k)
+{
+	double per;
+
+	k->start();
+	k->batch(4);	/* warm up */
+	per = k->batch(16);
+	k->stop();
+	/* per is µs per op, or MB/s (bytes per µs) for the stream. */
+	if (!strcmp(k->unit, "MB/s"))
+		per = CHUNK / per;
+	return (unsigned int)(BATCH_NS / 1000 / per) + 2;
+}
+
+int main(void)
+{
+	static double v[NKINDS][NVARIANTS][BLOCKS * BATCHES];
+	unsigned int n[NKINDS];
+	char name[64];
+
+	signal(SIGPIPE, SIG_IGN);
+	pin_to_cpu0();
+	for (unsigned int k = 0; k < NKINDS; k++)
+		n[k] = calibrate(&kinds[k]);
+	printf("# tcp: %u / %u / %u operations per batch, %d batches per variant, module %s\n",
+	       n[0], n[1], n[2], BLOCKS * BATCHES,
+	       vmb_module_loaded() ? "loaded" : "not loaded");
+	/* Variants take turns, as in vm_fork.c, so drift hits all alike. */
+	for (unsigned int b = 0; b < BLOCKS; b++) {
+		for (unsigned int i = 0; i < NVARIANTS; i++) {
+			unsigned int var = (b + i) % NVARIANTS;
+
+			vmb_use_variant_via_child(&variants[var]);
+			for (unsigned int k = 0; k < NKINDS; k++) {
+				kinds[k].start();
+				for (unsigned int t = 0; t < BATCHES; t++)
+					v[k][var][b * BATCHES + t] = kinds[k].batch(n[k]);
+				kinds[k].stop();
+			}
+		}
+	}
+	for (unsigned int k = 0; k < NKINDS; k++) {
+		for (unsigned int i = 0; i < NVARIANTS; i++) {
+			snprintf(name, sizeof(name), "%s/%s", kinds[k].name, variants[i].name);
+			vmb_result(name, vmb_median(v[k][i], BLOCKS * BATCHES),
+				   kinds[k].unit, kinds[k].better);
+		}
+		snprintf(name, sizeof(name), "%s/nobag", kinds[k].name);
+		vmb_budget(name, "overhead", 1);
+		snprintf(name, sizeof(name), "%s/256B", kinds[k].name);
+		vmb_budget(name, "overhead", kinds[k].overhead);
+	}
+	return 0;
+}
