@@ -1,7 +1,10 @@
 # tracingplane: top-level build.
 #
 #   make            build the module, libtpctl, tpctl, unit tests and selftests
-#   make check      install what is missing, build, run every test (VM included)
+#   make check      install what is missing, build, run every test (VM included:
+#                   distribution kernel, and a subset on the debug kernel)
+#   make check-debug every VM test on the debug kernel (KASAN, lockdep, kmemleak)
+#   make debug-kernel build the debug kernel once per machine (cached)
 #   make demo       boot a VM, load the module, show baggage travelling
 #   make unit       host-side unit and property tests
 #   make fuzz       libFuzzer over the shared core (FUZZ_SECONDS, default 60)
@@ -41,7 +44,7 @@ LIBDIR   ?= $(PREFIX)/lib
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps lib tpctl kmod unit unit-build selftests vmbench-build fuzz bench-core bench check \
-	demo install checkpatch clean
+	check-debug debug-kernel demo install checkpatch clean
 
 all: lib tpctl kmod unit-build selftests vmbench-build
 
@@ -126,12 +129,21 @@ $(B)/selftests/%: selftests/%.c $(LIB_A) $(HARNESS) $(wildcard selftests/*.h)
 check:
 	@tools/check
 
+# Every VM selftest on the debug kernel (make check runs a subset there).
+check-debug:
+	@tools/check --debug
+
+# The debug kernel (KASAN, lockdep, kmemleak, fault injection), built once
+# per machine into a cache outside the clone: tools/debug-kernel.
+debug-kernel: deps
+	@tools/debug-kernel
+
 demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null
-	@tools/vm/run --timeout 300 -- tools/demo
+	@tools/vm/run --timeout 600 -- tools/demo
 
 bench: deps all vmbench-build
-	@tools/vm/run --timeout 1800 --cpus 2 -- tools/bench
+	@tools/vm/run --icount --timeout 3600 -- tools/bench
 
 checkpatch:
 	@tools/checkpatch

@@ -136,17 +136,14 @@ err_bag:
 
 /*
  * Under the merge policy, data whose baggage the task already holds
- * changes nothing: the common case of a pipeline that shares one
+ * (@cur) changes nothing: the common case of a pipeline that shares one
  * baggage, decided without allocating.  Returns the reference to credit,
- * or NULL when there is nothing to do; consumes @bag.
+ * or NULL when there is nothing to do; consumes @cur and @bag.
  */
-static struct tp_bag *tp_credit_news(struct tp_bag *bag)
+static struct tp_bag *tp_credit_news(struct tp_bag *cur, struct tp_bag *bag)
 {
-	struct tp_bag *cur, *merged;
+	struct tp_bag *merged;
 
-	if (!bag)
-		return NULL;
-	cur = tp_task_bag(current);
 	if (tp_bag_merge(cur, bag, GFP_ATOMIC, &merged)) {
 		atomic_long_inc(&tp_stats.alloc_fails);
 		merged = NULL;
@@ -162,6 +159,7 @@ static struct tp_bag *tp_credit_news(struct tp_bag *bag)
 void tp_credit_reader(struct tp_bag *bag)
 {
 	struct tp_credit *c;
+	struct tp_bag *cur;
 	u8 policy;
 
 	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER))) {
@@ -179,17 +177,70 @@ void tp_credit_reader(struct tp_bag *bag)
 		return;
 	}
 
-	policy = tp_task_read_policy(current);
-	if (policy == TRACINGPLANE_READ_IGNORE) {
-		tp_bag_put(bag);
+	/* Data without baggage matters only to a reader that replaces. */
+	if (!bag) {
+		if (tp_task_read_policy(current) == TRACINGPLANE_READ_REPLACE)
+			tp_credit_start(NULL);
 		return;
 	}
+	/* One lookup for the policy and the baggage a merge starts from. */
+	cur = tp_task_get(current, &policy);
 	if (policy == TRACINGPLANE_READ_MERGE) {
-		bag = tp_credit_news(bag);
-		if (!bag)
-			return;
+		bag = tp_credit_news(cur, bag);
+		if (bag)
+			tp_credit_start(bag);
+		return;
 	}
-	tp_credit_start(bag);
+	tp_bag_put(cur);
+	if (policy == TRACINGPLANE_READ_IGNORE)
+		tp_bag_put(bag);
+	else
+		tp_credit_start(bag);
+}
+
+struct tp_gift {
+	struct callback_head work;
+	struct tp_bag *bag;
+};
+
+static void tp_credit_gift_run(struct callback_head *work)
+{
+	struct tp_gift *g = container_of(work, struct tp_gift, work);
+
+	if (tp_task_read_policy(current) != TRACINGPLANE_READ_IGNORE)
+		tp_task_update(current, tp_credit_merge_update, g->bag);
+	tp_bag_put(g->bag);
+	kfree(g);
+	module_put(THIS_MODULE);
+}
+
+/*
+ * Not kept in the table of pending credits: that one is touched only by
+ * its own task, and a gift comes from another.
+ */
+void tp_credit_gift(struct task_struct *task, struct tp_bag *bag)
+{
+	struct tp_gift *g;
+
+	if (!bag || (task->flags & (PF_KTHREAD | PF_IO_WORKER)))
+		return;
+	g = tp_kmalloc(sizeof(*g), GFP_ATOMIC | __GFP_NOWARN);
+	if (!g) {
+		atomic_long_inc(&tp_stats.alloc_fails);
+		return;
+	}
+	if (!try_module_get(THIS_MODULE)) {
+		kfree(g);
+		return;
+	}
+	g->bag = tp_bag_get(bag);
+	init_task_work(&g->work, tp_credit_gift_run);
+	if (!task_work_add(task, &g->work, TWA_RESUME))
+		return;
+	/* Exiting: it reads nothing more. */
+	tp_bag_put(g->bag);
+	kfree(g);
+	module_put(THIS_MODULE);
 }
 
 int tp_credit_init(void)

@@ -8,6 +8,7 @@
 #ifndef TP_CREDIT_H
 #define TP_CREDIT_H
 
+struct task_struct;
 struct tp_bag;
 
 int tp_credit_init(void);
@@ -24,5 +25,13 @@ void tp_credit_exit(void);
  * Kernel threads, which never return to user space, are not credited.
  */
 void tp_credit_reader(struct tp_bag *bag);
+
+/*
+ * Merges @bag (the caller keeps its reference) into @task's baggage when
+ * @task next returns to user space: for a reader the probes could not
+ * see, which may read data with that baggage (pipe_sync.c).  Atomic
+ * context.  A task under the ignore policy gets nothing.
+ */
+void tp_credit_gift(struct task_struct *task, struct tp_bag *bag);
 
 #endif /* TP_CREDIT_H */

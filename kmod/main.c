@@ -16,6 +16,7 @@
 #include "stats.h"
 #include "stream.h"
 #include "task.h"
+#include "tcp.h"
 #include "transit.h"
 #include "version.h"
 
@@ -34,10 +35,11 @@ static void tp_check_leaks(void)
 	long pipes = tp_pipe_count();
 	long ranges = tp_stream_live_ranges();
 	long tags = tp_skbtag_count();
+	long conns = tp_conn_count();
 
-	if (bags || bytes || tasks || pipes || ranges || tags)
-		pr_err("leak at unload: %ld bags, %ld bytes, %ld tasks, %ld pipes, %ld ranges, %ld skb tags still live\n",
-		       bags, bytes, tasks, pipes, ranges, tags);
+	if (bags || bytes || tasks || pipes || ranges || tags || conns)
+		pr_err("leak at unload: %ld bags, %ld bytes, %ld tasks, %ld pipes, %ld ranges, %ld skb tags, %ld tcp sockets still live\n",
+		       bags, bytes, tasks, pipes, ranges, tags, conns);
 }
 
 static int __init tp_init(void)
@@ -52,15 +54,21 @@ static int __init tp_init(void)
 	if (err)
 		goto err_task;
 
-	err = tp_netlink_init();
+	err = tp_tcp_init();
 	if (err)
 		goto err_transit;
+
+	err = tp_netlink_init();
+	if (err)
+		goto err_tcp;
 
 	/* Cannot fail; until it runs, nothing is made to fail either. */
 	tp_fault_init();
 	pr_info("version " TP_VERSION " loaded\n");
 	return 0;
 
+err_tcp:
+	tp_tcp_exit();
 err_transit:
 	tp_transit_exit();
 err_task:
@@ -71,6 +79,7 @@ err_task:
 static void __exit tp_exit(void)
 {
 	tp_netlink_exit();
+	tp_tcp_exit();
 	tp_transit_exit();
 	tp_task_exit();
 	/* Last: a request still in flight above may consult the knobs. */

@@ -19,8 +19,10 @@
 #include "atom.h"
 #include "limits.h"
 #include "netlink.h"
+#include "netns.h"
 #include "stats.h"
 #include "task.h"
+#include "tcp.h"
 #include "transit.h"
 #include "version.h"
 
@@ -415,13 +417,18 @@ static int tp_nl_status_doit(struct sk_buff *skb, struct genl_info *info)
 			    atomic_long_read(&tp_stats.trims)) ||
 	    tp_nl_put_count(msg, TRACINGPLANE_A_STATUS_ALLOC_FAILS,
 			    atomic_long_read(&tp_stats.alloc_fails)) ||
-	    tp_transit_nl_status(msg)) {
+	    tp_transit_nl_status(msg) ||
+	    tp_tcp_nl_status(msg, genl_info_net(info))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
 }
+
+static const struct nla_policy tp_nl_net_policy[TRACINGPLANE_A_NET_ENABLED + 1] = {
+	[TRACINGPLANE_A_NET_ENABLED] = NLA_POLICY_MAX(NLA_U8, 1),
+};
 
 /*
  * Per-command strict policies.  resv_start_op is left at 0, so the core
@@ -455,6 +462,12 @@ static const struct genl_ops tp_nl_ops[] = {
 	{
 		.cmd = TRACINGPLANE_CMD_STATUS,
 		.doit = tp_nl_status_doit,
+	},
+	{
+		.cmd = TRACINGPLANE_CMD_NET_SET,
+		.doit = tp_netns_nl_set,
+		.policy = tp_nl_net_policy,
+		.maxattr = ARRAY_SIZE(tp_nl_net_policy) - 1,
 	},
 	{
 		.cmd = TRACINGPLANE_CMD_SET_READ_POLICY,

@@ -26,16 +26,11 @@
  * time), the call is credited with every baggage within the bound: an
  * over-approximation, counted as OVERAPPROX, never a loss.
  *
- * A state is created by the first write with baggage, and must learn
- * where in the stream every call already in flight is (inflight.h).  A
- * read sleeping until data comes (the reader of every pipeline) has read
- * nothing yet: it is adopted, at offset 0 of a fresh count that starts
- * at the pipe's current read position.  Any other call in flight (or
- * the pipe's mutex held) makes its offsets unknown, as do splices and
- * packet mode: the state is then *fuzzy*, every reader gets all the
- * baggage the pipe holds, until a moment when every call in flight is
- * such a sleeping read and the mutex is free; then the bytes the pipe
- * holds are counted afresh, and keep all that baggage between them.
+ * A state is created by the first write with baggage.  Calls already
+ * in flight then, calls the probes did not see, splices and packet mode
+ * make its offsets unknown: the state is then *fuzzy*, and every reader
+ * gets all the baggage the pipe holds, until pipe_sync.c finds a moment
+ * when the counts can start afresh.
  */
 
 #include <linux/fs.h>
@@ -54,30 +49,10 @@
 #include "inflight.h"
 #include "limits.h"
 #include "pipe.h"
+#include "pipe_state.h"
 #include "stats.h"
 #include "stream.h"
 #include "task.h"
-
-/* A write with baggage, pending from its entry to its return. */
-struct tp_pipe_writer {
-	struct list_head node;
-	u64 start;
-	struct tp_bag *bag;
-};
-
-struct tp_pipe {
-	struct rhash_head node;
-	struct pipe_inode_info *pipe;
-	spinlock_t lock;		/* everything below */
-	bool fuzzy;			/* offsets unknown: readers get it all */
-	u64 w_done, r_done;		/* bytes written / read by returned calls */
-	u64 w_req, r_req;		/* bytes asked by calls in flight */
-	struct list_head writers;	/* struct tp_pipe_writer */
-	struct list_head readers;	/* struct tp_pipe_op, reads in flight */
-	struct tp_bag *spliced;		/* brought in by splices (fuzzy) */
-	struct tp_stream ranges;
-	struct rcu_head rcu;
-};
 
 static const struct rhashtable_params tp_pipe_params = {
 	.head_offset = offsetof(struct tp_pipe, node),
@@ -112,8 +87,7 @@ static struct tp_pipe *tp_pipe_find(const struct pipe_inode_info *pipe)
 	return st;
 }
 
-/* Under st->lock: the merge of all the baggage @st holds, in *@out. */
-static int tp_pipe_whole(struct tp_pipe *st, struct tp_bag **out)
+int tp_pipe_whole(struct tp_pipe *st, struct tp_bag **out)
 {
 	struct tp_pipe_writer *w;
 	struct tp_bag *bag;
@@ -135,107 +109,6 @@ static int tp_pipe_whole(struct tp_pipe *st, struct tp_bag **out)
 	return 0;
 }
 
-/*
- * When nothing holds @pipe's mutex, stores the bytes the pipe holds in
- * *@bytes and returns true.  A trylock, for probes must not sleep; a held
- * mutex means a call, maybe one we do not know of (begun before the
- * module was loaded), is inside.
- */
-static bool tp_pipe_quiet(struct pipe_inode_info *pipe, u64 *bytes)
-{
-	unsigned int i, mask;
-
-	if (!mutex_trylock(&pipe->mutex))
-		return false;
-	*bytes = 0;
-	mask = pipe->ring_size - 1;
-	for (i = pipe->tail; i != pipe->head; i++)
-		*bytes += pipe->bufs[i & mask].len;
-	mutex_unlock(&pipe->mutex);
-	return true;
-}
-
-/*
- * Is @task asleep in pipe_read(), waiting for data?  Its wait entry on
- * rd_wait names it; poll and epoll entries name no task.  Such a read has
- * read nothing in this call: pipe_read() sleeps only before its first
- * byte.
- */
-static bool tp_pipe_sleeping(struct pipe_inode_info *pipe,
-			     struct task_struct *task)
-{
-	struct wait_queue_entry *wq;
-	unsigned long flags;
-	bool found = false;
-
-	spin_lock_irqsave(&pipe->rd_wait.lock, flags);
-	list_for_each_entry(wq, &pipe->rd_wait.head, entry) {
-		if (wq->private == task) {
-			found = true;
-			break;
-		}
-	}
-	spin_unlock_irqrestore(&pipe->rd_wait.lock, flags);
-	return found;
-}
-
-struct tp_pipe_adopt {
-	struct tp_pipe *st;
-	struct tp_pipe_op *self;	/* the caller's own call, or NULL */
-};
-
-/*
- * Under st->lock, for each call in flight on the pipe (its list locked,
- * so it cannot return meanwhile): a sleeping read is counted from offset
- * 0 of the fresh count; anything else makes the offsets unknown.
- */
-static bool tp_pipe_adopt(struct tp_inflight *in, void *arg)
-{
-	struct tp_pipe_op *op = container_of(in, struct tp_pipe_op, inflight);
-	struct tp_pipe_adopt *a = arg;
-
-	if (op == a->self)
-		return true;
-	if (!op->reader || !tp_pipe_sleeping(a->st->pipe, op->task))
-		return false;
-	op->start = 0;
-	if (op->st != a->st) {
-		op->st = a->st;
-		list_add_tail(&op->node, &a->st->readers);
-		a->st->r_req += op->len;
-	}
-	return true;
-}
-
-/*
- * Under st->lock: if every call in flight on the pipe but @self sleeps
- * in a read, and the pipe is quiet, counts offsets afresh from what it
- * holds now, which keeps all the baggage the state had.  That is exact
- * when the state is new (it had none) and over-approximates those bytes
- * only when it was fuzzy.
- */
-static void tp_pipe_resync(struct tp_pipe *st, struct tp_pipe_op *self)
-{
-	struct tp_pipe_adopt adopt = { .st = st, .self = self };
-	struct tp_bag *all;
-	u64 bytes;
-
-	if (!tp_inflight_each(st->pipe, tp_pipe_adopt, &adopt) ||
-	    !tp_pipe_quiet(st->pipe, &bytes) || tp_pipe_whole(st, &all))
-		return;
-	tp_stream_free(&st->ranges);
-	tp_bag_put(st->spliced);
-	st->spliced = NULL;
-	if (bytes && tp_stream_attach(&st->ranges, 0, bytes, all, GFP_ATOMIC)) {
-		st->spliced = all;	/* stay fuzzy rather than lose it */
-		return;
-	}
-	tp_bag_put(all);
-	st->w_done = bytes;
-	st->r_done = 0;
-	st->fuzzy = false;
-}
-
 static struct tp_pipe *tp_pipe_create(struct tp_pipe_op *self)
 {
 	struct pipe_inode_info *pipe = self->pipe;
@@ -252,6 +125,7 @@ static struct tp_pipe *tp_pipe_create(struct tp_pipe_op *self)
 	st->fuzzy = true;
 	INIT_LIST_HEAD(&st->writers);
 	INIT_LIST_HEAD(&st->readers);
+	INIT_LIST_HEAD(&st->unseen);
 	tp_stream_init(&st->ranges);
 
 	atomic_long_inc(&tp_pipe_states);
@@ -283,8 +157,10 @@ static void tp_pipe_destroy(struct tp_pipe *st)
 		tp_bag_put(w->bag);
 		kfree(w);
 	}
+	kfree(st->spare);
 	tp_stream_free(&st->ranges);
 	tp_bag_put(st->spliced);
+	tp_pipe_unseen_free(st);
 	kfree(st);
 }
 
@@ -338,10 +214,19 @@ static void tp_pipe_forget(struct tp_pipe *st)
 	tp_stream_consume(&st->ranges, floor);
 }
 
-static struct tp_pipe_writer *tp_pipe_writer_new(struct tp_bag *bag)
+/*
+ * Under st->lock.  The last writer freed is kept for the next write with
+ * baggage: a pipe written by one task at a time then allocates nothing.
+ */
+static struct tp_pipe_writer *tp_pipe_writer_new(struct tp_pipe *st,
+						 struct tp_bag *bag)
 {
-	struct tp_pipe_writer *w = tp_kmalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
+	struct tp_pipe_writer *w = st->spare;
 
+	if (w)
+		st->spare = NULL;
+	else
+		w = tp_kmalloc(sizeof(*w), GFP_ATOMIC | __GFP_NOWARN);
 	if (!w) {
 		atomic_long_inc(&tp_stats.alloc_fails);
 		tp_bag_put(bag);
@@ -349,6 +234,17 @@ static struct tp_pipe_writer *tp_pipe_writer_new(struct tp_bag *bag)
 	}
 	w->bag = bag;
 	return w;
+}
+
+/* Under st->lock. */
+static void tp_pipe_writer_free(struct tp_pipe *st, struct tp_pipe_writer *w)
+{
+	list_del(&w->node);
+	tp_bag_put(w->bag);
+	if (st->spare)
+		kfree(w);
+	else
+		st->spare = w;
 }
 
 void tp_pipe_write_begin(struct tp_pipe_op *op)
@@ -365,10 +261,10 @@ void tp_pipe_write_begin(struct tp_pipe_op *op)
 		tp_bag_put(bag);
 		return;
 	}
-	if (bag)
-		op->w = tp_pipe_writer_new(bag);
 
 	spin_lock(&st->lock);
+	if (bag)
+		op->w = tp_pipe_writer_new(st, bag);
 	op->st = st;
 	/* A read may discard the rest of a packet: bytes no one counts. */
 	if (op->packet)
@@ -379,6 +275,9 @@ void tp_pipe_write_begin(struct tp_pipe_op *op)
 		op->w->start = op->start;
 		list_add_tail(&op->w->node, &st->writers);
 	}
+	tp_pipe_seen_again(st);
+	if (op->w)
+		tp_pipe_gift_unseen(st, op->w->bag);
 	spin_unlock(&st->lock);
 }
 
@@ -407,13 +306,9 @@ void tp_pipe_write_end(struct tp_pipe_op *op, long ret)
 		if (ret > 0)
 			tp_pipe_wrote(st, op, ret);
 		if (op->w)
-			list_del(&op->w->node);
+			tp_pipe_writer_free(st, op->w);
 		tp_pipe_forget(st);
 		spin_unlock(&st->lock);
-		if (op->w) {
-			tp_bag_put(op->w->bag);
-			kfree(op->w);
-		}
 	}
 	tp_pipe_leave(op, st ?: tp_pipe_find(op->pipe));
 }
@@ -431,6 +326,7 @@ void tp_pipe_read_begin(struct tp_pipe_op *op)
 	op->start = st->r_done;
 	st->r_req += op->len;
 	list_add_tail(&op->node, &st->readers);
+	tp_pipe_seen_again(st);
 	spin_unlock(&st->lock);
 }
 
@@ -521,8 +417,10 @@ static void tp_pipe_splice_mark(struct tp_pipe *st, bool into,
 		return;
 	spin_lock(&st->lock);
 	st->fuzzy = true;
-	if (into)
+	if (into) {
 		tp_limit_merge(&st->spliced, bag, GFP_ATOMIC);
+		tp_pipe_gift_unseen(st, bag);
+	}
 	spin_unlock(&st->lock);
 }
 

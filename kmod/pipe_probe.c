@@ -11,13 +11,8 @@
  * Every call in flight holds a kretprobe instance: a call that finds
  * none free is not seen, and counted in PROBE_MISSES.
  *
- * Which calls are followed: every one while baggage exists anywhere
- * (tp_transit_active()).  Otherwise, writes not at all, and reads only
- * when the pipe is empty at entry: such a read may sleep until a writer
- * with baggage comes, and must then be credited with it.  A read that
- * finds data waiting reads bytes written without baggage, unless in the
- * microseconds before it takes the pipe's mutex the first baggage in the
- * system is set and written into this very pipe.
+ * The probes are armed only while baggage may exist (transit.c), and
+ * then follow every call.
  */
 
 #include <linux/fs.h>
@@ -45,12 +40,6 @@ static void tp_pipe_learn(const struct file *file)
 		WRITE_ONCE(tp_pipe_fops, file->f_op);
 }
 
-/* An empty pipe: the read may sleep until a writer comes. */
-static bool tp_pipe_may_wait(const struct pipe_inode_info *pipe)
-{
-	return pipe_empty(READ_ONCE(pipe->head), READ_ONCE(pipe->tail));
-}
-
 /* pipe_write(struct kiocb *iocb, struct iov_iter *from) */
 static int tp_pipe_write_entry(struct kretprobe_instance *ri,
 			       struct pt_regs *regs)
@@ -60,8 +49,6 @@ static int tp_pipe_write_entry(struct kretprobe_instance *ri,
 	struct tp_pipe_op *op = (struct tp_pipe_op *)ri->data;
 
 	tp_pipe_learn(iocb->ki_filp);
-	if (!tp_transit_active())
-		return 1;
 	op->pipe = iocb->ki_filp->private_data;
 	op->len = iov_iter_count(from);
 	op->packet = iocb->ki_filp->f_flags & O_DIRECT;
@@ -85,8 +72,6 @@ static int tp_pipe_read_entry(struct kretprobe_instance *ri,
 	struct tp_pipe_op *op = (struct tp_pipe_op *)ri->data;
 
 	tp_pipe_learn(iocb->ki_filp);
-	if (!tp_transit_active() && !tp_pipe_may_wait(pipe))
-		return 1;
 	op->pipe = pipe;
 	op->len = iov_iter_count(to);
 	tp_pipe_read_begin(op);
@@ -109,6 +94,7 @@ static int tp_pipe_free_pre(struct kprobe *kp, struct pt_regs *regs)
 /* Readers may sleep for long: room for that many at once. */
 static struct kretprobe tp_pipe_read_rp = {
 	.kp.symbol_name = "pipe_read",
+	.kp.flags = KPROBE_FLAG_DISABLED,
 	.entry_handler = tp_pipe_read_entry,
 	.handler = tp_pipe_read_ret,
 	.data_size = sizeof(struct tp_pipe_op),
@@ -117,6 +103,7 @@ static struct kretprobe tp_pipe_read_rp = {
 
 static struct kretprobe tp_pipe_write_rp = {
 	.kp.symbol_name = "pipe_write",
+	.kp.flags = KPROBE_FLAG_DISABLED,
 	.entry_handler = tp_pipe_write_entry,
 	.handler = tp_pipe_write_ret,
 	.data_size = sizeof(struct tp_pipe_op),
@@ -130,6 +117,7 @@ static struct kretprobe *tp_pipe_rps[] = {
 
 static struct kprobe tp_pipe_free_kp = {
 	.symbol_name = "free_pipe_info",
+	.flags = KPROBE_FLAG_DISABLED,
 	.pre_handler = tp_pipe_free_pre,
 };
 
@@ -139,7 +127,7 @@ long tp_pipe_probe_misses(void)
 	       tp_pipe_free_kp.nmissed;
 }
 
-/* The free probe first: no state may outlive its pipe. */
+/* Registered disarmed: tp_pipe_probe_arm() arms them. */
 int tp_pipe_probe_init(void)
 {
 	int err = register_kprobe(&tp_pipe_free_kp);
@@ -150,6 +138,17 @@ int tp_pipe_probe_init(void)
 	if (err)
 		unregister_kprobe(&tp_pipe_free_kp);
 	return err;
+}
+
+/* The free probe armed first and disarmed last: no state outlives its pipe. */
+void tp_pipe_probe_arm(bool on)
+{
+	if (on)
+		tp_transit_switch(&tp_pipe_free_kp, true);
+	tp_transit_switch(&tp_pipe_read_rp.kp, on);
+	tp_transit_switch(&tp_pipe_write_rp.kp, on);
+	if (!on)
+		tp_transit_switch(&tp_pipe_free_kp, false);
 }
 
 void tp_pipe_probe_exit(void)

@@ -55,7 +55,7 @@ static int tp_splice_begin(struct tp_splice_op *s)
 {
 	struct tp_bag *bag;
 
-	if (!tp_transit_active() || (!s->from.pipe && !s->to.pipe))
+	if (!s->from.pipe && !s->to.pipe)
 		return 1;
 	if (s->from.pipe)
 		tp_pipe_splice_begin(&s->from, false, NULL);
@@ -145,6 +145,7 @@ static int tp_vmsplice_entry(struct kretprobe_instance *ri, struct pt_regs *regs
 
 static struct kretprobe tp_splice_rp = {
 	.kp.symbol_name = "do_splice",
+	.kp.flags = KPROBE_FLAG_DISABLED,
 	.entry_handler = tp_splice_entry,
 	.handler = tp_splice_ret,
 	.data_size = sizeof(struct tp_splice_op),
@@ -153,6 +154,7 @@ static struct kretprobe tp_splice_rp = {
 
 static struct kretprobe tp_tee_rp = {
 	.kp.symbol_name = "do_tee",
+	.kp.flags = KPROBE_FLAG_DISABLED,
 	.entry_handler = tp_tee_entry,
 	.handler = tp_splice_ret,
 	.data_size = sizeof(struct tp_splice_op),
@@ -161,6 +163,7 @@ static struct kretprobe tp_tee_rp = {
 
 static struct kretprobe tp_vmsplice_rp = {
 	.kp.symbol_name = "__x64_sys_vmsplice",
+	.kp.flags = KPROBE_FLAG_DISABLED,
 	.entry_handler = tp_vmsplice_entry,
 	.handler = tp_splice_ret,
 	.data_size = sizeof(struct tp_splice_op),
@@ -181,6 +184,14 @@ long tp_splice_probe_misses(void)
 int tp_splice_init(void)
 {
 	return register_kretprobes(tp_splice_rps, ARRAY_SIZE(tp_splice_rps));
+}
+
+void tp_splice_arm(bool on)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tp_splice_rps); i++)
+		tp_transit_switch(&tp_splice_rps[i]->kp, on);
 }
 
 void tp_splice_exit(void)

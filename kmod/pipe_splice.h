@@ -3,8 +3,12 @@
 #ifndef TP_PIPE_SPLICE_H
 #define TP_PIPE_SPLICE_H
 
+#include <linux/types.h>
+
 int tp_splice_init(void);
 void tp_splice_exit(void);
+/* Process context: armed while baggage may exist (transit.c). */
+void tp_splice_arm(bool on);
 long tp_splice_probe_misses(void);
 
 #endif /* TP_PIPE_SPLICE_H */

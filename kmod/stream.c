@@ -46,13 +46,18 @@ void tp_stream_init(struct tp_stream *s)
 {
 	INIT_LIST_HEAD(&s->ranges);
 	s->count = 0;
+	s->spare = NULL;
 }
 
-static struct tp_range *tp_range_new(u64 start, u64 end, struct tp_bag *bag,
-				     gfp_t gfp)
+static struct tp_range *tp_range_new(struct tp_stream *s, u64 start, u64 end,
+				     struct tp_bag *bag, gfp_t gfp)
 {
-	struct tp_range *r = kmem_cache_alloc(tp_range_cache, gfp | __GFP_NOWARN);
+	struct tp_range *r = s->spare;
 
+	if (r)
+		s->spare = NULL;
+	else
+		r = kmem_cache_alloc(tp_range_cache, gfp | __GFP_NOWARN);
 	if (!r) {
 		atomic_long_inc(&tp_stats.alloc_fails);
 		return NULL;
@@ -69,8 +74,11 @@ static void tp_range_del(struct tp_stream *s, struct tp_range *r)
 	list_del(&r->node);
 	s->count--;
 	tp_bag_put(r->bag);
-	kmem_cache_free(tp_range_cache, r);
 	atomic_long_dec(&tp_range_count);
+	if (s->spare)
+		kmem_cache_free(tp_range_cache, r);
+	else
+		s->spare = r;
 }
 
 void tp_stream_free(struct tp_stream *s)
@@ -79,6 +87,9 @@ void tp_stream_free(struct tp_stream *s)
 
 	list_for_each_entry_safe(r, tmp, &s->ranges, node)
 		tp_range_del(s, r);
+	if (s->spare)
+		kmem_cache_free(tp_range_cache, s->spare);
+	s->spare = NULL;
 }
 
 /* The range that @r ends in merges the one after it, @next. */
@@ -153,7 +164,7 @@ static int tp_stream_insert(struct tp_stream *s, struct list_head *pos,
 		prev->end = end;
 		return 0;
 	}
-	r = tp_range_new(start, end, bag, gfp);
+	r = tp_range_new(s, start, end, bag, gfp);
 	if (!r)
 		return -ENOMEM;
 	list_add(&r->node, pos);

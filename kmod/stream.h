@@ -19,10 +19,17 @@
 #include <linux/types.h>
 
 struct tp_bag;
+struct tp_range;
 
 struct tp_stream {
 	struct list_head ranges;	/* struct tp_range, by start */
 	u32 count;
+	/*
+	 * The last range consumed, kept for the next attach: a stream whose
+	 * reader keeps up (every write read before the next) then allocates
+	 * nothing.  Not counted as live.
+	 */
+	struct tp_range *spare;
 };
 
 int tp_stream_cache_init(void);

@@ -35,6 +35,7 @@
 #include "atom.h"
 #include "stats.h"
 #include "task.h"
+#include "transit.h"
 
 struct tp_task_entry {
 	struct rhash_head node;
@@ -101,11 +102,7 @@ static void tp_task_remove(struct tp_task_entry *entry)
 	call_rcu(&entry->rcu, tp_task_entry_free_rcu);
 }
 
-/*
- * A new reference to @task's baggage (NULL: empty) and, when @policy is
- * not NULL, its read policy.
- */
-static struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy)
+struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy)
 {
 	struct tp_task_entry *entry;
 	struct tp_bag *bag = NULL;
@@ -231,6 +228,11 @@ static int tp_task_commit(struct task_struct *task, struct tp_bag *old,
 	return err;
 }
 
+/*
+ * Under a hold of the transit layer: baggage can only appear while its
+ * probes are armed, so that every write of it into a pipe or a socket is
+ * seen.  The hold arms them only when the update does produce baggage.
+ */
 int tp_task_update(struct task_struct *task,
 		   int (*update)(struct tp_bag *old, void *arg,
 				 struct tp_bag **new),
@@ -238,12 +240,18 @@ int tp_task_update(struct task_struct *task,
 {
 	struct tp_task_entry *spare = NULL;
 	struct tp_bag *old, *new;
+	bool arm = false;
 	int err;
 
 	do {
+		tp_transit_hold(arm);
 		old = tp_task_bag(task);
 		err = update(old, arg, &new);
-		if (!err && new && !old && !spare) {
+		if (!err && new && !tp_transit_armed()) {
+			tp_bag_put(new);
+			arm = true;
+			err = -EAGAIN;
+		} else if (!err && new && !old && !spare) {
 			spare = kmem_cache_alloc(tp_task_cache, GFP_KERNEL);
 			if (!spare) {
 				atomic_long_inc(&tp_stats.alloc_fails);
@@ -254,6 +262,7 @@ int tp_task_update(struct task_struct *task,
 		if (!err)
 			err = tp_task_commit(task, old, new, &spare);
 		tp_bag_put(old);
+		tp_transit_release();
 	} while (err == -EAGAIN);
 
 	if (spare)
@@ -296,9 +305,12 @@ int tp_task_set_read_policy(struct task_struct *task, u8 policy)
 			return -ENOMEM;
 		}
 	}
+	/* A policy other than merge must see every read: arm the probes. */
+	tp_transit_hold(policy != TRACINGPLANE_READ_MERGE);
 	do {
 		err = tp_task_commit_policy(task, policy, &spare);
 	} while (err == -EAGAIN);
+	tp_transit_release();
 
 	if (spare)
 		kmem_cache_free(tp_task_cache, spare);

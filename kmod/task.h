@@ -17,6 +17,11 @@ void tp_task_exit(void);
 
 /* A new reference to @task's baggage, or NULL (empty). */
 struct tp_bag *tp_task_bag(struct task_struct *task);
+/*
+ * The same and, when @policy is not NULL, @task's read policy: one
+ * lookup for both, for the readers' hot path (credit.c).
+ */
+struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy);
 
 /*
  * Computes @task's new baggage from its current one, @old, and stores it

@@ -2,8 +2,8 @@
 /*
  * Baggage across TCP connections: start and stop, in an order where
  * nothing runs before what it uses exists (tcp.h lists the parts).  The
- * packet hooks come last and go first; the per-socket state goes after
- * every hook and probe that could touch it.
+ * per-socket state comes first and goes last; the per-namespace state
+ * (and the packet hooks) before the probes, which look it up.
  */
 
 #include <linux/tracingplane.h>
@@ -53,26 +53,26 @@ int tp_tcp_init(void)
 	err = tp_conn_init();
 	if (err)
 		return err;
-	err = tp_tx_init();
+	err = tp_netns_init();
 	if (err)
 		goto err_conn;
+	err = tp_tx_init();
+	if (err)
+		goto err_netns;
 	err = tp_in_init();
 	if (err)
 		goto err_tx;
 	err = tp_read_init();
 	if (err)
 		goto err_in;
-	err = tp_netns_init();
-	if (err)
-		goto err_read;
 	return 0;
 
-err_read:
-	tp_read_exit();
 err_in:
 	tp_in_exit();
 err_tx:
 	tp_tx_exit();
+err_netns:
+	tp_netns_exit();
 err_conn:
 	tp_conn_exit();
 	return err;
@@ -80,9 +80,9 @@ err_conn:
 
 void tp_tcp_exit(void)
 {
-	tp_netns_exit();
 	tp_read_exit();
 	tp_in_exit();
 	tp_tx_exit();
+	tp_netns_exit();
 	tp_conn_exit();
 }

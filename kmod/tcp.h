@@ -67,6 +67,7 @@ struct tp_txv {
 	u32 start;		/* first byte written with this baggage */
 	u32 frags;		/* fragments, anchored at start .. start + frags - 1 */
 	u32 fsize;		/* baggage bytes per fragment */
+	bool settled;		/* every anchor acknowledged */
 	struct tp_bag *bag;	/* NULL: the empty baggage */
 };
 
@@ -133,7 +134,7 @@ void tp_syn_negotiated(struct sock *sk, const struct tcphdr *th);
 int tp_tx_init(void);
 void tp_tx_exit(void);
 void tp_tx_free(struct tp_conn *conn);
-/* Is any socket sending versions, or announcing itself? */
+/* May any segment need an option: unsettled versions, announcing sockets? */
 bool tp_tx_busy(void);
 /*
  * Under the conn lock: tell the peer we speak baggage until it acknowledges

@@ -34,6 +34,7 @@
 
 #include "atom.h"
 #include "fault.h"
+#include "limits.h"
 #include "stats.h"
 #include "tcp.h"
 
@@ -95,7 +96,11 @@ void tp_rx_free(struct tp_conn *conn)
 		tp_rxv_drop(conn, v);
 }
 
-/* How many of @total baggage bytes the caps leave room to keep. */
+/*
+ * How many of @total baggage bytes to keep: no more than a task may hold
+ * (max_bytes: its readers would trim the rest anyway), and what the caps
+ * leave room for.
+ */
 static u32 tp_rx_fit(const struct tp_conn *conn, u32 total)
 {
 	u64 sock_cap = tp_tcp_sock_mem(), cap = tp_tcp_mem_cap();
@@ -103,6 +108,7 @@ static u32 tp_rx_fit(const struct tp_conn *conn, u32 total)
 	u64 room = min(sock_cap > conn->rx_mem ? sock_cap - conn->rx_mem : 0,
 		       cap > all ? cap - all : 0);
 
+	total = min(total, tp_limit_max_bytes());
 	if (tp_rxv_buf_size(total) <= room)
 		return total;
 	/* A byte and a bit per kept byte, and a word of slack each side. */

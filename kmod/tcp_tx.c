@@ -33,8 +33,13 @@
 #include "task.h"
 #include "tcp.h"
 
-/* Versions alive plus announcing sockets: when 0, no segment needs us. */
+/*
+ * Versions with anchors not yet acknowledged, plus announcing sockets:
+ * when 0, no segment needs an option and LOCAL_OUT looks no further.
+ */
 static atomic_t tp_tx_work = ATOMIC_INIT(0);
+/* Versions alive: when 0, every socket sends the empty baggage. */
+static atomic_t tp_tx_versions = ATOMIC_INIT(0);
 
 bool tp_tx_busy(void)
 {
@@ -73,11 +78,20 @@ bool tp_tx_announcing(struct tp_conn *conn, const struct sock *sk)
 	return true;
 }
 
+static void tp_txv_settle(struct tp_txv *v)
+{
+	if (!v->settled) {
+		v->settled = true;
+		atomic_dec(&tp_tx_work);
+	}
+}
+
 static void tp_txv_drop(struct tp_conn *conn, struct tp_txv *v)
 {
 	list_del(&v->node);
 	conn->ntx--;
-	atomic_dec(&tp_tx_work);
+	tp_txv_settle(v);
+	atomic_dec(&tp_tx_versions);
 	tp_bag_put(v->bag);
 	kfree(v);
 }
@@ -111,6 +125,7 @@ static struct tp_txv *tp_txv_new(const struct sock *sk, u32 start,
 		return NULL;
 	}
 	v->start = start;
+	v->settled = false;
 	v->bag = bag;
 	/* The empty baggage is one fragment without data. */
 	v->fsize = total ? tp_opt_frag_size(tp_tx_room(sk), total) : 0;
@@ -149,6 +164,7 @@ static void tp_tx_write(struct tp_conn *conn, struct sock *sk,
 	list_add_tail(&v->node, &conn->tx);
 	conn->ntx++;
 	atomic_inc(&tp_tx_work);
+	atomic_inc(&tp_tx_versions);
 	if (conn->ntx > tp_tcp_max_ranges()) {
 		/* Its unacknowledged fragments are lost: readers see a trim. */
 		tp_txv_drop(conn, list_first_entry(&conn->tx, struct tp_txv,
@@ -168,15 +184,21 @@ static u32 tp_txv_anchor_end(struct tp_conn *conn, const struct tp_txv *v)
 	return v->start + min(v->frags, next->start - v->start);
 }
 
+/*
+ * The newest version stays, settled, for the next write to compare
+ * against; the others go.
+ */
 void tp_tx_prune(struct tp_conn *conn, u32 snd_una)
 {
 	struct tp_txv *v, *n;
 
 	list_for_each_entry_safe(v, n, &conn->tx, node) {
-		if (list_is_last(&v->node, &conn->tx) ||
-		    after(tp_txv_anchor_end(conn, v), snd_una))
+		if (after(tp_txv_anchor_end(conn, v), snd_una))
 			break;
-		tp_txv_drop(conn, v);
+		if (list_is_last(&v->node, &conn->tx))
+			tp_txv_settle(v);
+		else
+			tp_txv_drop(conn, v);
 	}
 }
 
@@ -231,7 +253,7 @@ static int tp_tx_write_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct tp_conn *conn;
 
 	/* No baggage here, no version anywhere: every socket sends empty. */
-	if (!bag && !tp_tx_busy())
+	if (!bag && !atomic_read(&tp_tx_versions))
 		return 0;
 	rcu_read_lock();
 	conn = tp_conn_find(sk);

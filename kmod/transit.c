@@ -1,11 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The transit layer's init and exit, in dependency order, its fast-path
- * test and its STATUS attributes.  The probes go first on exit, so that
- * nothing looks at the state they feed while it is freed.
+ * The transit layer's init and exit, in dependency order, the arming of
+ * its probes and its STATUS attributes.  The probes go first on exit, so
+ * that nothing looks at the state they feed while it is freed.
+ *
+ * Arming: even a probe whose handler returns at once costs a trap per
+ * pipe call, several percent of a pipe round trip.  So the probes are
+ * registered disarmed and armed only while baggage may exist.  Whoever
+ * is about to give a task baggage holds tp_transit_rwsem for reading,
+ * having armed the probes first (tp_transit_hold()); a worker disarms
+ * them, holding it for writing, once nothing has held baggage for a
+ * while.  Calls that began while disarmed are unseen: pipe_sync.c.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kprobes.h>
+#include <linux/rwsem.h>
 #include <linux/tracingplane.h>
+#include <linux/workqueue.h>
 #include <net/netlink.h>
 
 #include "credit.h"
@@ -21,9 +34,79 @@
 #include "transit.h"
 #include "unix.h"
 
+/* How long the probes stay armed once no baggage is left. */
+#define TP_TRANSIT_IDLE		HZ
+
+static DECLARE_RWSEM(tp_transit_rwsem);
+static bool tp_transit_on;	/* written under the rwsem held for writing */
+static void tp_transit_idle(struct work_struct *work);
+static DECLARE_DELAYED_WORK(tp_transit_idle_work, tp_transit_idle);
+
 bool tp_transit_active(void)
 {
 	return tp_task_count() || tp_pipe_count() || tp_skbtag_count();
+}
+
+bool tp_transit_armed(void)
+{
+	return READ_ONCE(tp_transit_on);
+}
+
+void tp_transit_switch(struct kprobe *kp, bool on)
+{
+	int err = on ? enable_kprobe(kp) : disable_kprobe(kp);
+
+	if (err)
+		pr_warn_ratelimited("cannot %s the probe on %s: %d\n",
+				    on ? "arm" : "disarm", kp->symbol_name, err);
+}
+
+/* Under the rwsem held for writing. */
+static void tp_transit_set(bool on)
+{
+	if (on) {
+		tp_pipe_probe_arm(true);
+		tp_splice_arm(true);
+		tp_unix_arm(true);
+	} else {
+		tp_unix_arm(false);
+		tp_splice_arm(false);
+		tp_pipe_probe_arm(false);
+	}
+	WRITE_ONCE(tp_transit_on, on);
+}
+
+void tp_transit_hold(bool arm)
+{
+	down_read(&tp_transit_rwsem);
+	if (!arm || tp_transit_armed())
+		return;
+	up_read(&tp_transit_rwsem);
+	down_write(&tp_transit_rwsem);
+	if (!tp_transit_on) {
+		tp_transit_set(true);
+		schedule_delayed_work(&tp_transit_idle_work, TP_TRANSIT_IDLE);
+	}
+	downgrade_write(&tp_transit_rwsem);
+}
+
+void tp_transit_release(void)
+{
+	up_read(&tp_transit_rwsem);
+}
+
+/*
+ * Nobody holds the layer for writing meanwhile, so no task gets baggage
+ * between the test and the disarming.
+ */
+static void tp_transit_idle(struct work_struct *work)
+{
+	down_write(&tp_transit_rwsem);
+	if (tp_transit_on && tp_transit_active())
+		schedule_delayed_work(&tp_transit_idle_work, TP_TRANSIT_IDLE);
+	else if (tp_transit_on)
+		tp_transit_set(false);
+	up_write(&tp_transit_rwsem);
 }
 
 static const struct tp_transit_part {
@@ -62,6 +145,7 @@ int tp_transit_init(void)
 
 void tp_transit_exit(void)
 {
+	cancel_delayed_work_sync(&tp_transit_idle_work);
 	tp_transit_unwind(ARRAY_SIZE(tp_transit_parts));
 }
 

@@ -15,10 +15,26 @@ void tp_transit_exit(void);
 
 /*
  * Does any task, pipe or socket buffer hold baggage (or a task a read
- * policy other than the default)?  If not, no transfer can carry any,
- * and the probes return at once.
+ * policy other than the default)?  If not, no transfer can carry any.
  */
 bool tp_transit_active(void);
+
+/*
+ * The probes are armed only while baggage may exist: a module loaded
+ * with no baggage anywhere costs nothing on any pipe or socket.  Anyone
+ * about to give a task baggage (or a read policy) holds the transit
+ * layer with @arm true, which arms the probes first and keeps them armed
+ * until the release; anyone who may do so holds it with @arm false (the
+ * probes then stay as they are).  Process context: it may sleep.
+ */
+void tp_transit_hold(bool arm);
+void tp_transit_release(void);
+/* Are the probes armed (under a hold: stable)? */
+bool tp_transit_armed(void);
+
+/* Arms or disarms one probe of the transit layer (transit.c). */
+struct kprobe;
+void tp_transit_switch(struct kprobe *kp, bool on);
 
 /* The transit attributes of a STATUS reply. */
 int tp_transit_nl_status(struct sk_buff *msg);

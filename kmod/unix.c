@@ -54,8 +54,21 @@ static int tp_unix_alloc_entry(struct kretprobe_instance *ri,
 			       struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	struct tp_bag *bag;
 
-	return tp_unix_sock(sk) && tp_transit_active() ? 0 : 1;
+	if (!tp_unix_sock(sk))
+		return 1;
+	/* A stale tag at the new buffer's address can only exist with tags. */
+	if (tp_skbtag_count())
+		return 0;
+	/*
+	 * Nothing to tag and nothing to untag: skip the return probe.  The
+	 * baggage is looked up again at the return, for a reference cannot
+	 * be held across a call that may outlive the module (it may sleep).
+	 */
+	bag = tp_task_bag(current);
+	tp_bag_put(bag);
+	return bag ? 0 : 1;
 }
 
 static int tp_unix_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -84,8 +97,7 @@ static int tp_unix_stream_read_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 0);
 
-	if (tp_transit_active())
-		tp_credit_reader(tp_skbtag_get(skb));
+	tp_credit_reader(tp_skbtag_get(skb));
 	return 0;
 }
 
@@ -95,7 +107,7 @@ static int tp_unix_dgram_entry(struct kretprobe_instance *ri,
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
 
-	return tp_unix_sock(sk) && tp_transit_active() ? 0 : 1;
+	return tp_unix_sock(sk) ? 0 : 1;
 }
 
 static int tp_unix_dgram_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -137,6 +149,7 @@ static int tp_unix_sendpage_pre(struct kprobe *kp, struct pt_regs *regs)
 /* Sends may sleep for buffer space: room for that many at once. */
 static struct kretprobe tp_unix_alloc_rp = {
 	.kp.symbol_name = "sock_alloc_send_pskb",
+	.kp.flags = KPROBE_FLAG_DISABLED,
 	.entry_handler = tp_unix_alloc_entry,
 	.handler = tp_unix_alloc_ret,
 	.maxactive = 1024,
@@ -144,6 +157,7 @@ static struct kretprobe tp_unix_alloc_rp = {
 
 static struct kretprobe tp_unix_dgram_rp = {
 	.kp.symbol_name = "__skb_try_recv_datagram",
+	.kp.flags = KPROBE_FLAG_DISABLED,
 	.entry_handler = tp_unix_dgram_entry,
 	.handler = tp_unix_dgram_ret,
 	.maxactive = 256,
@@ -156,16 +170,19 @@ static struct kretprobe *tp_unix_rps[] = {
 
 static struct kprobe tp_unix_free_kp = {
 	.symbol_name = "unix_wfree",
+	.flags = KPROBE_FLAG_DISABLED,
 	.pre_handler = tp_unix_free_pre,
 };
 
 static struct kprobe tp_unix_stream_read_kp = {
 	.symbol_name = "unix_stream_read_actor",
+	.flags = KPROBE_FLAG_DISABLED,
 	.pre_handler = tp_unix_stream_read_pre,
 };
 
 static struct kprobe tp_unix_sendpage_kp = {
 	.symbol_name = "unix_stream_sendpage",
+	.flags = KPROBE_FLAG_DISABLED,
 	.pre_handler = tp_unix_sendpage_pre,
 };
 
@@ -196,6 +213,21 @@ int tp_unix_init(void)
 	if (err)
 		unregister_kprobes(tp_unix_kps, ARRAY_SIZE(tp_unix_kps));
 	return err;
+}
+
+/* The free probe armed first and disarmed last: no tag outlives its buffer. */
+void tp_unix_arm(bool on)
+{
+	int i;
+
+	if (on)
+		for (i = 0; i < ARRAY_SIZE(tp_unix_kps); i++)
+			tp_transit_switch(tp_unix_kps[i], true);
+	for (i = 0; i < ARRAY_SIZE(tp_unix_rps); i++)
+		tp_transit_switch(&tp_unix_rps[i]->kp, on);
+	if (!on)
+		for (i = ARRAY_SIZE(tp_unix_kps) - 1; i >= 0; i--)
+			tp_transit_switch(tp_unix_kps[i], false);
 }
 
 void tp_unix_exit(void)

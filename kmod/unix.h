@@ -3,8 +3,12 @@
 #ifndef TP_UNIX_H
 #define TP_UNIX_H
 
+#include <linux/types.h>
+
 int tp_unix_init(void);
 void tp_unix_exit(void);
+/* Process context: armed while baggage may exist (transit.c). */
+void tp_unix_arm(bool on);
 long tp_unix_probe_misses(void);
 
 #endif /* TP_UNIX_H */

@@ -181,6 +181,7 @@ FIXTURE_TEARDOWN(faults)
 static pid_t start_kid(struct shared *sh, const char *text)
 {
 	int ready = atomic_load(&sh->ready);
+	uint64_t deadline = tp_deadline(60);
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -190,8 +191,8 @@ static pid_t start_kid(struct shared *sh, const char *text)
 		for (;;)
 			pause();
 	}
-	for (int i = 0; pid > 0 && atomic_load(&sh->ready) == ready; i++) {
-		if (i == 60 * 100 || waitpid(pid, NULL, WNOHANG)) {
+	while (pid > 0 && atomic_load(&sh->ready) == ready) {
+		if (tp_expired(deadline) || waitpid(pid, NULL, WNOHANG)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			return -1;

@@ -363,7 +363,9 @@ TEST_F(nl, status_fields)
 static int wait_live(struct tpnl *nl, struct tp_status *st, uint64_t tasks,
 		     uint64_t bags, uint64_t bytes)
 {
-	for (int i = 0; i < 3000; i++) {
+	uint64_t deadline = tp_deadline(30);
+
+	while (!tp_expired(deadline)) {
 		if (tpnl_status(nl, st))
 			return -1;
 		if (st->live_tasks == tasks && st->live_bags == bags && st->live_bytes == bytes)

@@ -641,6 +641,30 @@ static inline int tp_self_op(uint8_t cmd, const char *text)
 }
 
 /*
+ * Every wait in the selftests is a deadline on the monotonic clock, not a
+ * count of turns: under TCG on a loaded host one turn of a polling loop can
+ * take far longer than its sleep.
+ */
+static inline uint64_t tp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The monotonic time @seconds from now. */
+static inline uint64_t tp_deadline(int seconds)
+{
+	return tp_now_ns() + seconds * 1000000000ULL;
+}
+
+static inline bool tp_expired(uint64_t deadline)
+{
+	return tp_now_ns() >= deadline;
+}
+
+/*
  * Waits until no task holds baggage and no blob is alive (the free probe
  * and RCU callbacks run after a task is reaped).  Polls for at most
  * @seconds; returns 0 when quiescent, else -ETIMEDOUT with *st the last
@@ -648,16 +672,19 @@ static inline int tp_self_op(uint8_t cmd, const char *text)
  */
 static inline int tpnl_wait_quiescent(struct tpnl *t, struct tp_status *st, int seconds)
 {
-	for (int i = 0; i <= seconds * 100; i++) {
+	uint64_t deadline = tp_deadline(seconds);
+
+	for (;;) {
 		int err = tpnl_status(t, st);
 
 		if (err)
 			return err;
 		if (!st->live_tasks && !st->live_bags && !st->live_bytes)
 			return 0;
+		if (tp_expired(deadline))
+			return -ETIMEDOUT;
 		usleep(10000);
 	}
-	return -ETIMEDOUT;
 }
 
 /* Reads a module parameter from sysfs; -1 if unreadable. */

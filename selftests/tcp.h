@@ -195,4 +195,105 @@ static inline int tp_tcp_wait_inq(int fd, int len)
 	return n < 0 ? -1 : 0;
 }
 
+/* ---- injection: segments a peer never sent ---------------------------------- */
+
+/*
+ * The next sequence number @fd sends and the next it expects, read in
+ * repair mode (CAP_NET_ADMIN); 0 or -1.
+ */
+static inline int tp_tcp_seqs(int fd, uint32_t *snd, uint32_t *rcv)
+{
+	int on = 1, off = 0, q;
+	socklen_t len = sizeof(*snd);
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
+		return -1;
+	q = TCP_SEND_QUEUE;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, snd, &len))
+		return -1;
+	q = TCP_RECV_QUEUE;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, rcv, &len))
+		return -1;
+	return setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
+}
+
+static inline uint16_t tp_tcp_csum(const void *buf, size_t len, uint32_t sum)
+{
+	const uint8_t *p = buf;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/*
+ * Sends, from @fd's address to its peer's, a segment with @seq and @ack,
+ * the TCP options @opts (padded with NOPs) and @len bytes of payload,
+ * through a raw socket: as if @fd had sent it.  Returns 0 or -1.
+ */
+static inline int tp_tcp_inject(int fd, uint32_t seq, uint32_t ack, const uint8_t *opts,
+				size_t optlen, const void *payload, size_t len)
+{
+	struct sockaddr_storage src, dst;
+	socklen_t alen = sizeof(src);
+	uint8_t seg[60 + 1500] = { 0 };
+	size_t hlen = 20 + (optlen + 3) / 4 * 4;
+	int family, raw, off = 16;
+	uint32_t sum = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&src, &alen) ||
+	    getpeername(fd, (struct sockaddr *)&dst, &alen) || hlen > 60 || len > 1500)
+		return -1;
+	family = src.ss_family;
+	memset(seg + 20, 1, hlen - 20);
+	memcpy(seg + 20, opts, optlen);
+	memcpy(seg + hlen, payload, len);
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&src;
+		struct sockaddr_in *d4 = (struct sockaddr_in *)&dst;
+
+		memcpy(seg, &s4->sin_port, 2);
+		memcpy(seg + 2, &d4->sin_port, 2);
+		sum = tp_tcp_csum(&s4->sin_addr, 4, 0) ^ 0xffff;
+		sum += tp_tcp_csum(&d4->sin_addr, 4, 0) ^ 0xffff;
+		sum += IPPROTO_TCP + hlen + len;
+		d4->sin_port = 0;
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&src;
+		struct sockaddr_in6 *d6 = (struct sockaddr_in6 *)&dst;
+
+		memcpy(seg, &s6->sin6_port, 2);
+		memcpy(seg + 2, &d6->sin6_port, 2);
+		d6->sin6_port = 0;
+	}
+	seq = htonl(seq);
+	ack = htonl(ack);
+	memcpy(seg + 4, &seq, 4);
+	memcpy(seg + 8, &ack, 4);
+	seg[12] = (uint8_t)(hlen / 4 << 4);
+	seg[13] = 0x18;				/* ACK PSH */
+	seg[14] = 0xff;
+	seg[15] = 0xff;
+	raw = socket(family, SOCK_RAW, IPPROTO_TCP);
+	if (raw < 0)
+		return -1;
+	if (family == AF_INET) {
+		uint16_t c = htons(tp_tcp_csum(seg, hlen + len, sum));
+
+		memcpy(seg + 16, &c, 2);
+	} else if (setsockopt(raw, IPPROTO_IPV6, IPV6_CHECKSUM, &off, sizeof(off))) {
+		close(raw);
+		return -1;
+	}
+	off = sendto(raw, seg, hlen + len, 0, (struct sockaddr *)&dst, alen) < 0;
+	close(raw);
+	return off ? -1 : 0;
+}
+
 #endif /* TP_SELFTEST_TCP_H */

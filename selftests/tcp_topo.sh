@@ -22,13 +22,13 @@
 # except in case gso, where the veths keep TSO and checksum offload.
 #
 # Cases:
-#   http4 http6  curl with baggage -> python3 -m http.server --cgi; the CGI
+#   http         curl with baggage -> python3 -m http.server --cgi; the CGI
 #                script (forked by the thread that read the request) prints
-#                the baggage it inherited; a capture checks every checksum
-#                and where the option appears
+#                the baggage it inherited; over IPv4 (where a capture checks
+#                every checksum and where the option appears), over IPv6,
+#                and through a socat proxy in tp6p (three namespaces)
 #   pid          the same with a one-thread server, read with tpctl get --pid
 #   socat        socat client with baggage -> socat server, tpctl get --pid
-#   proxy        curl -> socat proxy in tp6p -> http.server --cgi in tp6s
 #   off          the server's namespace switched off: the connection works,
 #                data arrive intact, nothing but the SYN carries the option
 #   hostile      scapy sends random and malformed options at an open port:
@@ -55,11 +55,7 @@ log() { echo "# $*"; }
 fail() { log "FAIL: $*"; exit 1; }
 
 cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
+	stop_pids
 	for ns in $C $P $S; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -69,16 +65,8 @@ trap cleanup EXIT
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-# poll CMD...: retries CMD until it succeeds (at most 60 s: a dead VM)
-poll() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	log "gave up waiting for: $*"
-	return 1
-}
+# shellcheck source=selftests/lib.sh
+. selftests/lib.sh
 
 # ---- the topology ------------------------------------------------------------------
 # topology [offload]: builds the namespaces; offloads stay on if asked
@@ -115,11 +103,16 @@ topology() {
 # listening NS PORT: something listens on PORT in NS
 listening() { in_ns "$1" ss -Hltn "sport = :$2" | grep -q LISTEN; }
 
+# fresh: clears the calling (sub)shell's baggage.  The script reads its
+# programs' output through pipes, $(...), so it carries their baggage (the
+# module at work); a server it starts afterwards must not inherit that.
+fresh() { "$TPCTL" clear --pid "$BASHPID"; }
+
 # bg NS CMD...: starts CMD in NS in the background, remembered for cleanup
 bg() {
 	local ns=$1
 	shift
-	(exec ip netns exec "$ns" "$@") &
+	(fresh && exec ip netns exec "$ns" "$@") &
 	PIDS+=($!)
 }
 
@@ -132,9 +125,9 @@ cgi_server() {
 	exec $TPCTL get
 	EOF
 	chmod 755 "$TMP/www" "$TMP/www/cgi-bin" "$TMP/www/cgi-bin/bag"
-	(cd "$TMP/www" && exec ip netns exec $S $PY -m http.server --cgi --bind :: 8000 >"$TMP/http.log" 2>&1) &
+	(fresh && cd "$TMP/www" && exec ip netns exec $S $PY -m http.server --cgi --bind :: 8000 >"$TMP/http.log" 2>&1) &
 	PIDS+=($!)
-	poll listening $S 8000 || fail "http.server did not listen"
+	poll 60 listening $S 8000 || fail "http.server did not listen"
 }
 
 # capture_start NS DEV: dumpcap on DEV until capture_stop
@@ -142,13 +135,13 @@ capture_start() {
 	(exec ip netns exec "$1" dumpcap -q -i "$2" -w "$TMP/cap.pcapng" >"$TMP/dumpcap.log" 2>&1) &
 	DUMPCAP=$!
 	PIDS+=($DUMPCAP)
-	poll grep -q "Capturing on" "$TMP/dumpcap.log" || fail "dumpcap did not start"
+	poll 60 grep -q "Capturing on" "$TMP/dumpcap.log" || fail "dumpcap did not start"
 }
 
 # capture_stop N: once N connections closed on the server's side (its FINs
 # are in the file: the packets before them are too), stops the capture
 capture_stop() {
-	poll test "$(tshark_count "tcp.flags.fin == 1 && tcp.srcport == 8000")" -ge "$1" ||
+	poll 60 at_least "$1" tshark_count "tcp.flags.fin == 1 && tcp.srcport == 8000" ||
 		log "the capture lacks the server's FINs"
 	kill -TERM "$DUMPCAP"
 	wait "$DUMPCAP" 2>/dev/null
@@ -179,27 +172,45 @@ check_capture() {
 	[ "$(tshark_count "$opt && tcp.len == 0 && tcp.flags.syn == 0 && tcp.srcport == 8000")" -eq 0 ]
 }
 
-# bag_has TEXT WANT...: every WANT is a line of TEXT, and no overflow marker
-bag_has() {
-	local text=$1 want
+# bag_is TEXT WANT...: TEXT's lines are exactly the WANTs, in any order
+# (so nothing was lost, and nothing more was credited)
+bag_is() {
+	local text=$1
 	shift
-	for want in "$@"; do
-		grep -qxF "$want" <<<"$text" || { log "baggage lacks '$want': $text"; return 1; }
-	done
-	! grep -q "overflow" <<<"$text"
+	[ "$(sort <<<"$text")" = "$(printf '%s\n' "$@" | sort)" ] && return 0
+	log "baggage is not '$*': $(tr '\n' ' ' <<<"$text")"
+	return 1
 }
 
 # ---- the cases ------------------------------------------------------------------------
+# through URL BAGGAGE...: the CGI's answer to curl with BAGGAGE (-b ...)
+through() {
+	local url=$1 args=() b
+	shift
+	fresh || fail "tpctl clear"
+	for b in "$@"; do args+=(-b "$b"); done
+	in_ns $C "$TPCTL" run "${args[@]}" -- curl -sS --max-time 60 "$url" || fail "curl $url"
+}
+
 case_http() {
-	local addr=$1 body
+	local body
 	cgi_server
 	capture_start $P p0
-	body=$(in_ns $C "$TPCTL" run -b tenant=alice -b req=42 -- \
-		curl -sS --max-time 60 "http://$addr:8000/cgi-bin/bag") || fail "curl"
+	body=$(through http://10.6.2.2:8000/cgi-bin/bag tenant=alice req=42)
 	capture_stop 1
-	log "the server's CGI reports: $(tr '\n' ' ' <<<"$body")"
-	bag_has "$body" tenant=alice req=42 || fail "the server did not get the client's baggage"
+	log "IPv4: the server's CGI reports: $(tr '\n' ' ' <<<"$body")"
+	bag_is "$body" tenant=alice req=42 || fail "the server did not get the client's baggage"
 	check_capture || fail "capture"
+
+	body=$(through "http://[fd06:2::2]:8000/cgi-bin/bag" tenant=bob req=43)
+	log "IPv6: the server's CGI reports: $(tr '\n' ' ' <<<"$body")"
+	bag_is "$body" tenant=bob req=43 || fail "IPv6"
+
+	bg $P socat TCP4-LISTEN:8080,reuseaddr,fork TCP4:10.6.2.2:8000
+	poll 60 listening $P 8080 || fail "proxy did not listen"
+	body=$(through http://10.6.1.2:8080/cgi-bin/bag tenant=dave hop=client)
+	log "proxied: the server's CGI reports: $(tr '\n' ' ' <<<"$body")"
+	bag_is "$body" tenant=dave hop=client || fail "the baggage did not cross the proxy"
 }
 
 case_pid() {
@@ -207,10 +218,10 @@ case_pid() {
 	bg $S $PY -c 'import http.server as h
 h.HTTPServer(("10.6.2.2", 8001), h.SimpleHTTPRequestHandler).serve_forever()'
 	pid=${PIDS[-1]}
-	poll listening $S 8001 || fail "server did not listen"
+	poll 60 listening $S 8001 || fail "server did not listen"
 	in_ns $C "$TPCTL" run -b tenant=bob -- curl -sS -o /dev/null --max-time 60 \
 		http://10.6.2.2:8001/ || fail "curl"
-	bag_has "$("$TPCTL" get --pid "$pid")" tenant=bob || fail "tpctl get --pid $pid"
+	bag_is "$("$TPCTL" get --pid "$pid")" tenant=bob || fail "tpctl get --pid $pid"
 }
 
 case_socat() {
@@ -218,24 +229,13 @@ case_socat() {
 	mkfifo "$TMP/in"
 	bg $S socat -u TCP4-LISTEN:7000,reuseaddr "OPEN:$TMP/out,creat"
 	pid=${PIDS[-1]}
-	poll listening $S 7000 || fail "socat did not listen"
+	poll 60 listening $S 7000 || fail "socat did not listen"
 	bg $C "$TPCTL" run -b tenant=carol -- socat -u "OPEN:$TMP/in" TCP4:10.6.2.2:7000
 	exec 3>"$TMP/in"
 	echo "hello over socat" >&3
-	poll grep -q "hello over socat" "$TMP/out" || fail "nothing arrived"
-	bag_has "$("$TPCTL" get --pid "$pid")" tenant=carol || fail "tpctl get --pid $pid"
+	poll 60 grep -q "hello over socat" "$TMP/out" || fail "nothing arrived"
+	bag_is "$("$TPCTL" get --pid "$pid")" tenant=carol || fail "tpctl get --pid $pid"
 	exec 3>&-
-}
-
-case_proxy() {
-	local body
-	cgi_server
-	bg $P socat TCP4-LISTEN:8080,reuseaddr,fork TCP4:10.6.2.2:8000
-	poll listening $P 8080 || fail "proxy did not listen"
-	body=$(in_ns $C "$TPCTL" run -b tenant=dave -b hop=client -- \
-		curl -sS --max-time 60 http://10.6.1.2:8080/cgi-bin/bag) || fail "curl"
-	log "the server's CGI reports: $(tr '\n' ' ' <<<"$body")"
-	bag_has "$body" tenant=dave hop=client || fail "the baggage did not cross the proxy"
 }
 
 case_off() {
@@ -271,26 +271,25 @@ case_hostile() {
 	in_ns $C $PY "$REPO/selftests/tcp_hostile.py" 10.6.2.2 8000 \
 		"$(cat /sys/module/tracingplane/parameters/tcp_kind)" \
 		"$(cat /sys/module/tracingplane/parameters/tcp_exid)" || fail "scapy"
-	poll test "$(counter $S malformed)" -ge "$((before + 100))" ||
+	poll 60 at_least $((before + 100)) counter $S malformed ||
 		fail "malformed moved from $before to $(counter $S malformed) only"
 	after=$(counter $S malformed)
 	conns_after=$(counter $S live_conns)
 	log "malformed options counted: $((after - before)); live sockets $conns_before -> $conns_after"
 	[ "$conns_after" -le "$conns_before" ] || fail "hostile packets created state"
-	body=$(in_ns $C "$TPCTL" run -b tenant=frank -- \
-		curl -sS --max-time 60 http://10.6.2.2:8000/cgi-bin/bag) || fail "curl after"
-	bag_has "$body" tenant=frank || fail "the server no longer works"
+	body=$(through http://10.6.2.2:8000/cgi-bin/bag tenant=frank)
+	bag_is "$body" tenant=frank || fail "the server no longer works"
 }
 
 case_gso() {
 	local splits result helper=${TP_TCP_HELPER:-$REPO/build/selftests/tcp}
 	splits=$(counter $S splits)
 	bg $S "$helper" --sink 9000 "$TMP/sink"
-	poll listening $S 9000 || fail "sink did not listen"
+	poll 60 listening $S 9000 || fail "sink did not listen"
 	in_ns $C "$helper" --source 10.6.2.2 9000 16 || fail "source"
-	poll test -s "$TMP/sink" || fail "no result from the sink"
+	poll 60 test -s "$TMP/sink" || fail "no result from the sink"
 	result=$(cat "$TMP/sink")
-	log "sink: $result; segments cut: $(($(counter $S splits) - splits)) on the server's side"
+	log "sink: $result; segments cut to carry fragments: $(($(counter $S splits) - splits))"
 	case $result in
 	"ok 16777216 "*) ;;
 	*) fail "the stream did not arrive intact" ;;
@@ -299,19 +298,18 @@ case_gso() {
 		fail "the reader lacks one of the two baggages"
 }
 
-[ $# -eq 1 ] || { echo "usage: $0 http4|http6|pid|socat|proxy|off|hostile|gso" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: $0 http|pid|socat|off|hostile|gso" >&2; exit 2; }
 [ -d /sys/module/tracingplane ] || fail "module not loaded"
 for tool in ip ss ethtool tshark curl socat; do
 	command -v $tool >/dev/null || { log "SKIP: $tool is not installed"; exit 4; }
 done
 $PY -c 'import scapy' 2>/dev/null || { log "SKIP: python3-scapy is not installed"; exit 4; }
+fresh || fail "tpctl clear"
 if [ "$1" = gso ]; then topology offload; else topology; fi
 case $1 in
-http4) case_http 10.6.2.2 ;;
-http6) case_http "[fd06:2::2]" ;;
+http) case_http ;;
 pid) case_pid ;;
 socat) case_socat ;;
-proxy) case_proxy ;;
 off) case_off ;;
 hostile) case_hostile ;;
 gso) case_gso ;;

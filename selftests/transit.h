@@ -95,16 +95,19 @@ static inline int tp_transit(struct tpctl_transit_status *ts)
  */
 static inline int tp_transit_wait_empty(struct tpctl_transit_status *ts, int seconds)
 {
-	for (int i = 0; i <= seconds * 100; i++) {
+	uint64_t deadline = tp_deadline(seconds);
+
+	for (;;) {
 		int err = tp_transit(ts);
 
 		if (err)
 			return err;
 		if (!ts->live_pipes && !ts->live_ranges && !ts->live_skb_tags)
 			return 0;
+		if (tp_expired(deadline))
+			return -ETIMEDOUT;
 		usleep(10000);
 	}
-	return -ETIMEDOUT;
 }
 
 /* Stores my baggage as text in report slot @slot. */
@@ -223,7 +226,9 @@ static inline int tp_reader(int fd, const char *bag, size_t len, size_t chunk,
 /* Polls until @fd has at least @bytes to read (FIONREAD); 0 or -1. */
 static inline int tp_wait_readable(int fd, int bytes)
 {
-	for (int i = 0; i < 60 * 1000; i++) {
+	uint64_t deadline = tp_deadline(60);
+
+	while (!tp_expired(deadline)) {
 		int n = 0;
 
 		if (ioctl(fd, FIONREAD, &n))
@@ -233,6 +238,55 @@ static inline int tp_wait_readable(int fd, int bytes)
 		usleep(1000);
 	}
 	return -1;
+}
+
+/*
+ * The state of the kprobe on @symbol as /sys/kernel/debug/kprobes/list
+ * shows it: 1 armed, 0 disarmed ([DISABLED]), -1 not found.
+ */
+static inline int tp_probe_armed(const char *symbol)
+{
+	FILE *f = fopen("/sys/kernel/debug/kprobes/list", "r");
+	char line[256], want[128];
+	int state = -1;
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), " %s+0x0 ", symbol);
+	while (state < 0 && fgets(line, sizeof(line), f))
+		if (strstr(line, want))
+			state = !strstr(line, "[DISABLED]");
+	fclose(f);
+	return state;
+}
+
+/* Polls (at most 30 s) until the probe on @symbol is in @state. */
+static inline int tp_wait_probe(const char *symbol, int state)
+{
+	uint64_t deadline = tp_deadline(30);
+
+	while (!tp_expired(deadline)) {
+		if (tp_probe_armed(symbol) == state)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * A child that holds baggage until the caller closes @hold[1]: the
+ * transit probes stay armed meanwhile.
+ */
+static inline pid_t tp_keep_armed(int hold[2])
+{
+	pid_t pid = fork();
+	char c;
+
+	if (pid == 0) {
+		close(hold[1]);
+		_exit(tp_set_bag("armed") || read(hold[0], &c, 1) < 0);
+	}
+	return pid;
 }
 
 /* Does the comma-separated @text hold the atom @atom? */

@@ -315,9 +315,11 @@ TEST_F(server, long_lived_reader)
 
 	ASSERT_LT(0, srv);
 	for (int i = 0; i < 3; i++) {
+		uint64_t deadline = tp_deadline(60);
+
 		ASSERT_EQ(0, request(&self->addr, variant->type, clients[i], 64));
 		/* The next client only once this one was served. */
-		for (int k = 0; k < 60000 && !self->r->text[i][0]; k++)
+		while (!tp_expired(deadline) && !self->r->text[i][0])
 			usleep(1000);
 	}
 	ASSERT_EQ(0, tp_wait(srv));
