@@ -483,6 +483,24 @@ FIXTURE_TEARDOWN(topo)
 }
 
 /*
+ * TP_TOPO_CASES, when set, names the cases to run (make check's debug lane
+ * runs the lighter ones: on the debug kernel python and tshark take
+ * minutes to start; make check-debug runs them all).
+ */
+static bool topo_selected(const char *name)
+{
+	const char *cases = getenv("TP_TOPO_CASES");
+	size_t len = strlen(name);
+
+	if (!cases)
+		return true;
+	for (const char *p = strstr(cases, name); p; p = strstr(p + 1, name))
+		if ((p == cases || p[-1] == ' ') && (p[len] == ' ' || !p[len]))
+			return true;
+	return false;
+}
+
+/*
  * tcp_topo.sh exits 4 when a program it needs is not installed.  Python
  * and tshark start slowly under TCG: a case may take minutes.
  */
@@ -493,6 +511,8 @@ FIXTURE_TEARDOWN(topo)
 									\
 		if (!tcp_supported())					\
 			SKIP(return, "the module does not carry baggage over TCP"); \
+		if (!topo_selected(#name))				\
+			SKIP(return, "not in TP_TOPO_CASES");		\
 		rc = topo(#name);					\
 		if (rc == 4)						\
 			SKIP(return, "a program tcp_topo.sh needs is missing"); \
