@@ -6,6 +6,9 @@
  *   tcp_rr/V       1-byte request, 1-byte response on one connection,
  *                  µs per round trip
  *   tcp_bulk/V     64 KiB writes to a reader that drains, MB/s
+ *   tcp_bulk_veth/V  the same to a reader in another network namespace,
+ *                  across a veth pair (a real device path: netif_rx, the
+ *                  backlog, GRO off), MB/s
  *   tcp_connect/V  connect, a 1-byte request and response, close:
  *                  µs per connection (the handshake negotiates, the
  *                  first request starts a baggage version)
@@ -21,8 +24,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include "vm_bench.h"
@@ -31,6 +36,9 @@
 #define BATCHES		8	/* timed batches per variant and block */
 #define BATCH_NS	4000000	/* shorter than a time slice, see vm_fork.c */
 #define CHUNK		65536
+#define NETNS		"tpbench"	/* the veth reader's namespace */
+#define VETH_HERE	"10.77.0.1"
+#define VETH_THERE	"10.77.0.2"
 
 static const struct vmb_variant variants[] = {
 	{ "nobag", 0 },
@@ -53,6 +61,7 @@ struct kind {
 static struct sockaddr_in server_addr;
 static int conn = -1;		/* rr and bulk: our end of the connection */
 static pid_t partner;
+static bool across_veth;	/* the next listener is in NETNS */
 
 static void pin_to_cpu0(void)
 {
@@ -73,15 +82,53 @@ static int tcp_socket(void)
 	return fd;
 }
 
-/* A listener on 127.0.0.1, any port, into server_addr. */
+/* Builds NETNS and a veth pair into it, from scratch. */
+static void veth_setup(void)
+{
+	if (system("ip netns del " NETNS " 2>/dev/null; ip netns add " NETNS " &&"
+		   " ip link add tpb0 type veth peer name tpb1 netns " NETNS " &&"
+		   " ip addr add " VETH_HERE "/24 dev tpb0 && ip link set tpb0 up &&"
+		   " ip -n " NETNS " addr add " VETH_THERE "/24 dev tpb1 &&"
+		   " ip -n " NETNS " link set tpb1 up"))
+		vmb_die("cannot build the veth pair (ip netns, ip link)");
+}
+
+static void veth_teardown(void)
+{
+	if (system("ip netns del " NETNS))
+		vmb_die("cannot delete the namespace " NETNS);
+}
+
+/* A socket of NETNS: a socket stays in the namespace it was made in. */
+static int tcp_socket_across_veth(void)
+{
+	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int there = open("/run/netns/" NETNS, O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	if (here < 0 || there < 0 || setns(there, CLONE_NEWNET))
+		vmb_die("cannot enter " NETNS ": %s", strerror(errno));
+	fd = tcp_socket();
+	if (setns(here, CLONE_NEWNET))
+		vmb_die("cannot come back from " NETNS ": %s", strerror(errno));
+	close(here);
+	close(there);
+	return fd;
+}
+
+/*
+ * A listener on 127.0.0.1 (across_veth: on VETH_THERE in NETNS), any
+ * port, into server_addr.
+ */
 static int tcp_listen(void)
 {
 	socklen_t len = sizeof(server_addr);
-	int fd = tcp_socket();
+	int fd = across_veth ? tcp_socket_across_veth() : tcp_socket();
 
 	memset(&server_addr, 0, sizeof(server_addr));
 	server_addr.sin_family = AF_INET;
-	server_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	server_addr.sin_addr.s_addr = across_veth ? inet_addr(VETH_THERE) :
+						    htonl(INADDR_LOOPBACK);
 	if (bind(fd, (struct sockaddr *)&server_addr, sizeof(server_addr)) ||
 	    listen(fd, 128) || getsockname(fd, (struct sockaddr *)&server_addr, &len))
 		vmb_die("listen: %s", strerror(errno));
@@ -162,6 +209,14 @@ static void serve_drain(int lfd)
 
 static void start_bulk(void)
 {
+	across_veth = false;
+	start_partner(serve_drain);
+	conn = tcp_connect();
+}
+
+static void start_bulk_veth(void)
+{
+	across_veth = true;
 	start_partner(serve_drain);
 	conn = tcp_connect();
 }
@@ -223,6 +278,7 @@ static double connect_batch(unsigned int n)
 static const struct kind kinds[] = {
 	{ "tcp_rr", "us", "lower", 5, start_rr, rr_batch, stop_partner },
 	{ "tcp_bulk", "MB/s", "higher", 3, start_bulk, bulk_batch, stop_partner },
+	{ "tcp_bulk_veth", "MB/s", "higher", 3, start_bulk_veth, bulk_batch, stop_partner },
 	{ "tcp_connect", "us", "lower", 5, start_connect, connect_batch, stop_partner },
 };
 
@@ -251,10 +307,13 @@ int main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	pin_to_cpu0();
-	for (unsigned int k = 0; k < NKINDS; k++)
+	veth_setup();
+	printf("# tcp: operations per batch:");
+	for (unsigned int k = 0; k < NKINDS; k++) {
 		n[k] = calibrate(&kinds[k]);
-	printf("# tcp: %u / %u / %u operations per batch, %d batches per variant, module %s\n",
-	       n[0], n[1], n[2], BLOCKS * BATCHES,
+		printf(" %s %u", kinds[k].name, n[k]);
+	}
+	printf("; %d batches per variant, module %s\n", BLOCKS * BATCHES,
 	       vmb_module_loaded() ? "loaded" : "not loaded");
 	/* Variants take turns, as in vm_fork.c, so drift hits all alike. */
 	for (unsigned int b = 0; b < BLOCKS; b++) {
@@ -281,5 +340,6 @@ int main(void)
 		snprintf(name, sizeof(name), "%s/256B", kinds[k].name);
 		vmb_budget(name, "overhead", kinds[k].overhead);
 	}
+	veth_teardown();
 	return 0;
 }
