@@ -22,8 +22,6 @@
  * caller) frees it after a grace period, with the baggage it holds by then.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/hash.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
@@ -35,6 +33,7 @@
 #include "atom.h"
 #include "stats.h"
 #include "task.h"
+#include "tracepoints.h"
 #include "transit.h"
 
 struct tp_task_entry {
@@ -383,15 +382,6 @@ static struct tp_task_probe {
 	{ .name = "sched_process_free", .func = tp_task_free_probe },
 };
 
-static void tp_task_find_tracepoint(struct tracepoint *tp, void *priv)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(tp_task_probes); i++)
-		if (!strcmp(tp->name, tp_task_probes[i].name))
-			tp_task_probes[i].tp = tp;
-}
-
 static void tp_task_unregister_probes(int count)
 {
 	while (count--)
@@ -406,15 +396,12 @@ static int tp_task_register_probes(void)
 	struct tp_task_probe *probe;
 	int i, err;
 
-	for_each_kernel_tracepoint(tp_task_find_tracepoint, NULL);
-
 	for (i = 0; i < ARRAY_SIZE(tp_task_probes); i++) {
 		probe = &tp_task_probes[i];
+		probe->tp = tp_tracepoint_find(probe->name);
 		err = -ENOENT;
-		if (!probe->tp) {
-			pr_err("tracepoint %s not found\n", probe->name);
+		if (!probe->tp)
 			goto err_unregister;
-		}
 		err = tracepoint_probe_register(probe->tp, probe->func, NULL);
 		if (err)
 			goto err_unregister;

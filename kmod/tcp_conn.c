@@ -16,8 +16,6 @@
  * what it holds and frees it after a grace period.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/kprobes.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
@@ -27,6 +25,7 @@
 
 #include "stats.h"
 #include "tcp.h"
+#include "tracepoints.h"
 
 static const struct rhashtable_params tp_conn_params = {
 	.head_offset = offsetof(struct tp_conn, node),
@@ -180,21 +179,13 @@ static struct kprobe tp_conn_disconnect_kp = {
 	.pre_handler = tp_conn_disconnect_pre,
 };
 
-static void tp_conn_find_tp(struct tracepoint *tp, void *priv)
-{
-	if (!strcmp(tp->name, "tcp_destroy_sock"))
-		tp_conn_destroy_tp = tp;
-}
-
 static int tp_conn_register(void)
 {
 	int err;
 
-	for_each_kernel_tracepoint(tp_conn_find_tp, NULL);
-	if (!tp_conn_destroy_tp) {
-		pr_err("tracepoint tcp_destroy_sock not found\n");
+	tp_conn_destroy_tp = tp_tracepoint_find("tcp_destroy_sock");
+	if (!tp_conn_destroy_tp)
 		return -ENOENT;
-	}
 	err = tracepoint_probe_register(tp_conn_destroy_tp,
 					tp_conn_destroy_probe, NULL);
 	if (err)

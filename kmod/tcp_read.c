@@ -2,10 +2,16 @@
 /*
  * A reader is credited with the baggage of exactly the bytes it consumed.
  *
- * tcp_cleanup_rbuf() runs at the end of every read of a TCP socket
- * (recvmsg, read, splice through tcp_read_sock()) and before a read
- * sleeps, with the socket locked and tp->copied_seq just past the bytes
- * consumed.  Each socket remembers up to where its readers were credited;
+ * The tcp_rcv_space_adjust tracepoint fires in every read of a TCP socket
+ * (recvmsg and read after each buffer copied, splice through
+ * tcp_read_sock(), tcp_read_done(), zerocopy receive), with the socket
+ * locked and tp->copied_seq just past the bytes consumed.  A tracepoint,
+ * not a kprobe on tcp_cleanup_rbuf(): it costs a function call where a
+ * kprobe costs a trip through ftrace's register-saving trampoline, and it
+ * fires on every read whether or not anything carries baggage.  (Only
+ * kTLS's in-kernel reads, tcp_read_sock_noack(), skip it: the kernel, not
+ * a task, reads there.)  Each socket remembers up to where its readers
+ * were credited;
  * the bytes from there to copied_seq were consumed by the task running
  * now, which takes their baggage (tcp_rx.c) by its read policy
  * (credit.c: merged into its own, or replacing it; the change lands
@@ -17,7 +23,7 @@
  * replace: reading them leaves it with none.
  */
 
-#include <linux/kprobes.h>
+#include <linux/tracepoint.h>
 #include <linux/tracingplane.h>
 #include <net/tcp.h>
 
@@ -25,6 +31,7 @@
 #include "netns.h"
 #include "task.h"
 #include "tcp.h"
+#include "tracepoints.h"
 
 /* What a read of @conn consumed since the last credit. */
 enum tp_read_seen {
@@ -65,42 +72,44 @@ static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag **bag)
 	return seen;
 }
 
-/* Entry of tcp_cleanup_rbuf(sk, copied): socket locked, process context. */
-static int tp_read_pre(struct kprobe *kp, struct pt_regs *regs)
+static struct tracepoint *tp_read_tp;
+
+/*
+ * tcp_rcv_space_adjust(sk): socket locked; process context, but for the
+ * sockmap and kTLS paths, which tp_credit_reader() leaves alone.
+ */
+static void tp_read_probe(void *data, struct sock *sk)
 {
-	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
-	int copied = (int)regs_get_kernel_argument(regs, 1);
 	struct tp_bag *bag = NULL;
 
 	/* No version anywhere, no task with baggage or a policy: nothing. */
 	if (!tp_rx_busy() && !tp_task_count())
-		return 0;
+		return;
 	switch (tp_read_socket(sk, &bag)) {
 	case TP_READ_BYTES:
 		tp_credit_reader(bag);
 		break;
 	case TP_READ_UNTRACKED:
-		if (copied > 0 && tp_net_enabled(sock_net(sk)) &&
+		if (tp_net_enabled(sock_net(sk)) &&
 		    tp_task_read_policy(current) == TRACINGPLANE_READ_REPLACE)
 			tp_credit_reader(NULL);
 		break;
 	case TP_READ_NOTHING:
 		break;
 	}
-	return 0;
 }
-
-static struct kprobe tp_read_kp = {
-	.symbol_name = "tcp_cleanup_rbuf",
-	.pre_handler = tp_read_pre,
-};
 
 int tp_read_init(void)
 {
-	return register_kprobe(&tp_read_kp);
+	tp_read_tp = tp_tracepoint_find("tcp_rcv_space_adjust");
+	if (!tp_read_tp)
+		return -ENOENT;
+	return tracepoint_probe_register(tp_read_tp, tp_read_probe, NULL);
 }
 
 void tp_read_exit(void)
 {
-	unregister_kprobe(&tp_read_kp);
+	tracepoint_probe_unregister(tp_read_tp, tp_read_probe, NULL);
+	/* No probe is still running, on any CPU, past this point. */
+	tracepoint_synchronize_unregister();
 }

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 
 #include "tpctl.h"
@@ -247,6 +248,49 @@ static inline void vmb_use_variant(struct tpctl *h, pid_t pid, const struct vmb_
 	free(got);
 }
 
+#define VMB_KPROBES_LIST	"/sys/kernel/debug/kprobes/list"
+
+/*
+ * Whether the module's transit probes are armed (the one on pipe_read()
+ * stands for all: Documentation/transit.rst, "Cost").
+ */
+static inline int vmb_probes_armed(void)
+{
+	char line[512];
+	int armed = 0;
+	FILE *f;
+
+	f = fopen(VMB_KPROBES_LIST, "r");
+	if (!f) {
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+		f = fopen(VMB_KPROBES_LIST, "r");
+	}
+	if (!f)
+		vmb_die("%s: %s", VMB_KPROBES_LIST, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " pipe_read+0x0") && !strstr(line, "[DISABLED]"))
+			armed = 1;
+	fclose(f);
+	return armed;
+}
+
+/*
+ * Waits, up to 10 s, for the module to disarm its probes, which it does a
+ * second after the last baggage went.  Disarming patches the code of
+ * every probed function (ftrace, with IPIs to every CPU): a measurement
+ * that overlapped it would charge a variant without baggage with the
+ * clean-up after the previous one.
+ */
+static inline void vmb_wait_disarmed(void)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (!vmb_probes_armed())
+			return;
+		usleep(10000);
+	}
+	vmb_die("the module's probes are still armed 10 s after the baggage went");
+}
+
 /*
  * The same for the caller, done by a short-lived child through --pid
  * style requests, so that the caller never opens libtpctl: its address
@@ -272,6 +316,9 @@ static inline void vmb_use_variant_via_child(const struct vmb_variant *v)
 			vmb_die("clear: %s", tpctl_errmsg(h));
 		vmb_use_variant(h, parent, v);
 		tpctl_close(h);
+		/* Here too, not in the caller: stdio would grow its heap. */
+		if (h && !v->bytes)
+			vmb_wait_disarmed();
 		exit(0);
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))

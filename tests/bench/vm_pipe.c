@@ -8,11 +8,10 @@
  *   pipe_stream/V     64 KiB writes to a reader that drains, MB/s
  *   unix_pingpong/V   the ping-pong over a UNIX stream socketpair
  *
- * for V = nobag (module loaded, no baggage anywhere: the fast path) and
+ * for V = nobag (module loaded, no baggage anywhere: the fast path,
+ * measured once the probes are disarmed: vmb_use_variant_via_child()) and
  * 256B (both ends hold the same 256-byte baggage, so every transfer
- * carries it).  nobag is measured in the module's steady state without
- * baggage: its probes disarmed, which happens a second after the last
- * baggage went (Documentation/transit.rst, "Cost"); it waits for that.  Without the module the same variants run bare: the
+ * carries it).  Without the module the same variants run bare: the
  * baseline.  Protocol: tools/bench.
  *
  * Both ends run on CPU 0: a ping-pong across two vCPUs under TCG costs
@@ -20,7 +19,6 @@
  */
 #include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 
 #include "vm_bench.h"
@@ -48,8 +46,6 @@ struct kind {
 	void (*stop)(void);
 };
 
-#define KPROBES_LIST	"/sys/kernel/debug/kprobes/list"
-
 static int to_child, from_child;	/* ping-pong: our ends */
 static pid_t partner;
 
@@ -61,39 +57,6 @@ static void pin_to_cpu0(void)
 	CPU_SET(0, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		vmb_die("sched_setaffinity: %s", strerror(errno));
-}
-
-/* Whether the module's probe on pipe_read() or pipe_write() is armed. */
-static int pipe_probes_armed(void)
-{
-	char line[512];
-	int armed = 0;
-	FILE *f;
-
-	f = fopen(KPROBES_LIST, "r");
-	if (!f) {
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-		f = fopen(KPROBES_LIST, "r");
-	}
-	if (!f)
-		vmb_die("%s: %s", KPROBES_LIST, strerror(errno));
-	while (fgets(line, sizeof(line), f))
-		if ((strstr(line, " pipe_read+0x0") || strstr(line, " pipe_write+0x0")) &&
-		    !strstr(line, "[DISABLED]"))
-			armed = 1;
-	fclose(f);
-	return armed;
-}
-
-/* Waits for the module to disarm its probes, up to 10 s. */
-static void wait_disarmed(void)
-{
-	for (int i = 0; i < 1000; i++) {
-		if (!pipe_probes_armed())
-			return;
-		usleep(10000);
-	}
-	vmb_die("the pipe probes are still armed 10 s after the baggage went");
 }
 
 /* The partner echoes every byte it reads from @in back on @out. */
@@ -240,8 +203,6 @@ int main(void)
 			unsigned int var = (b + i) % NVARIANTS;
 
 			vmb_use_variant_via_child(&variants[var]);
-			if (!variants[var].bytes && vmb_module_loaded())
-				wait_disarmed();
 			for (unsigned int k = 0; k < NKINDS; k++) {
 				kinds[k].start();
 				for (unsigned int t = 0; t < BATCHES; t++)
