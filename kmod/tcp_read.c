@@ -8,10 +8,16 @@
  * locked and tp->copied_seq just past the bytes consumed.  A tracepoint,
  * not a kprobe on tcp_cleanup_rbuf(): it costs a function call where a
  * kprobe costs a trip through ftrace's register-saving trampoline, and it
- * fires on every read whether or not anything carries baggage.  (Only
- * kTLS's in-kernel reads, tcp_read_sock_noack(), skip it: the kernel, not
- * a task, reads there.)  Each socket remembers up to where its readers
- * were credited;
+ * fires on every read whether or not anything carries baggage.
+ *
+ * It also fires where no task reads: in softirq or a kernel thread
+ * (strparser, kTLS receiving ahead), and for sockets in a BPF sockmap,
+ * whose verdict programs consume bytes from whichever task released the
+ * socket lock.  Those are left alone, their bytes credited to the next
+ * task that reads the socket.  MPTCP subflows never fire it (MPTCP
+ * adjusts its own receive space): they are not covered.
+ *
+ * Each socket remembers up to where its readers were credited;
  * the bytes from there to copied_seq were consumed by the task running
  * now, which takes their baggage (tcp_rx.c) by its read policy
  * (credit.c: merged into its own, or replacing it; the change lands
@@ -23,9 +29,11 @@
  * replace: reading them leaves it with none.
  */
 
+#include <linux/skmsg.h>
 #include <linux/tracepoint.h>
 #include <linux/tracingplane.h>
 #include <net/tcp.h>
+#include <trace/events/tcp.h>
 
 #include "credit.h"
 #include "netns.h"
@@ -44,10 +52,18 @@ static enum tp_read_seen tp_read_take(struct tp_conn *conn, struct sock *sk,
 				      struct tp_bag **bag)
 {
 	u32 to = READ_ONCE(tcp_sk(sk)->copied_seq);
-	bool trimmed;
+	bool trimmed, moved;
 
-	if (!conn->nrx)
-		return TP_READ_UNTRACKED;
+	/*
+	 * Kept up to date without versions too, so that a read that
+	 * consumed nothing (a splice that found no data) is not taken for
+	 * one that read bytes without baggage.
+	 */
+	if (!conn->nrx) {
+		moved = to != conn->credited;
+		conn->credited = to;
+		return moved ? TP_READ_UNTRACKED : TP_READ_NOTHING;
+	}
 	if (!after(to, conn->credited))
 		return TP_READ_NOTHING;
 	*bag = tp_rx_take(conn, conn->credited, to, &trimmed);
@@ -74,16 +90,16 @@ static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag **bag)
 
 static struct tracepoint *tp_read_tp;
 
-/*
- * tcp_rcv_space_adjust(sk): socket locked; process context, but for the
- * sockmap and kTLS paths, which tp_credit_reader() leaves alone.
- */
+/* tcp_rcv_space_adjust(sk): the socket is locked. */
 static void tp_read_probe(void *data, struct sock *sk)
 {
 	struct tp_bag *bag = NULL;
 
 	/* No version anywhere, no task with baggage or a policy: nothing. */
 	if (!tp_rx_busy() && !tp_task_count())
+		return;
+	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)) ||
+	    sk_psock(sk))
 		return;
 	switch (tp_read_socket(sk, &bag)) {
 	case TP_READ_BYTES:
@@ -101,6 +117,7 @@ static void tp_read_probe(void *data, struct sock *sk)
 
 int tp_read_init(void)
 {
+	check_trace_callback_type_tcp_rcv_space_adjust(tp_read_probe);
 	tp_read_tp = tp_tracepoint_find("tcp_rcv_space_adjust");
 	if (!tp_read_tp)
 		return -ENOENT;
