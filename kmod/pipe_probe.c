@@ -20,6 +20,7 @@
 #include <linux/pipe_fs_i.h>
 #include <linux/uio.h>
 
+#include "kprobe_guard.h"
 #include "pipe.h"
 #include "pipe_probe.h"
 #include "transit.h"
@@ -87,6 +88,8 @@ static int tp_pipe_read_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 /* free_pipe_info(struct pipe_inode_info *pipe) */
 static int tp_pipe_free_pre(struct kprobe *kp, struct pt_regs *regs)
 {
+	if (tp_kprobe_late(kp, regs))
+		return 1;
 	tp_pipe_free((struct pipe_inode_info *)regs_get_kernel_argument(regs, 0));
 	return 0;
 }
@@ -134,7 +137,7 @@ int tp_pipe_probe_init(void)
 
 	if (err)
 		return err;
-	err = register_kretprobes(tp_pipe_rps, ARRAY_SIZE(tp_pipe_rps));
+	err = tp_register_kretprobes(tp_pipe_rps, ARRAY_SIZE(tp_pipe_rps));
 	if (err)
 		unregister_kprobe(&tp_pipe_free_kp);
 	return err;

@@ -22,6 +22,7 @@
 
 #include "atom.h"
 #include "credit.h"
+#include "kprobe_guard.h"
 #include "limits.h"
 #include "pipe.h"
 #include "pipe_probe.h"
@@ -183,7 +184,7 @@ long tp_splice_probe_misses(void)
 
 int tp_splice_init(void)
 {
-	return register_kretprobes(tp_splice_rps, ARRAY_SIZE(tp_splice_rps));
+	return tp_register_kretprobes(tp_splice_rps, ARRAY_SIZE(tp_splice_rps));
 }
 
 void tp_splice_arm(bool on)

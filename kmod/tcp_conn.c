@@ -23,6 +23,7 @@
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
+#include "kprobe_guard.h"
 #include "stats.h"
 #include "tcp.h"
 #include "tracepoints.h"
@@ -170,6 +171,8 @@ static void tp_conn_destroy_probe(void *data, struct sock *sk)
 /* tcp_disconnect(): the socket may connect again, to anyone. */
 static int tp_conn_disconnect_pre(struct kprobe *kp, struct pt_regs *regs)
 {
+	if (tp_kprobe_late(kp, regs))
+		return 1;
 	tp_conn_close((struct sock *)regs_get_kernel_argument(regs, 0));
 	return 0;
 }

@@ -32,6 +32,7 @@
 #include <net/ipv6.h>
 #include <net/tcp.h>
 
+#include "kprobe_guard.h"
 #include "netns.h"
 #include "tcp.h"
 
@@ -203,9 +204,12 @@ static int tp_in_child_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct sock *child = (struct sock *)regs_get_kernel_argument(regs, 1);
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 2);
 	const struct tcphdr *th = tcp_hdr(skb);
-	unsigned int len = th->doff * 4;
 	struct tp_opt_scan scan;
+	unsigned int len;
 
+	if (tp_kprobe_late(kp, regs))
+		return 1;
+	len = th->doff * 4;
 	if (!tp_net_enabled(sock_net(child)) ||
 	    tp_opt_scan((const u8 *)(th + 1), len - sizeof(*th),
 			tp_tcp_opt_id(), &scan) == TP_OPT_NONE)

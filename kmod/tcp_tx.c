@@ -28,6 +28,7 @@
 
 #include "atom.h"
 #include "fault.h"
+#include "kprobe_guard.h"
 #include "netns.h"
 #include "stats.h"
 #include "task.h"
@@ -249,9 +250,12 @@ void tp_tx_frag(const struct tp_anchor *a, struct tp_opt_frag *frag)
 static int tp_tx_write_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
-	struct tp_bag *bag = tp_task_bag(current);
 	struct tp_conn *conn;
+	struct tp_bag *bag;
 
+	if (tp_kprobe_late(kp, regs))
+		return 1;
+	bag = tp_task_bag(current);
 	/* No baggage here, no version anywhere: every socket sends empty. */
 	if (!bag && !atomic_read(&tp_tx_versions))
 		return 0;

@@ -23,6 +23,7 @@
 
 #include "credit.h"
 #include "inflight.h"
+#include "kprobe_guard.h"
 #include "limits.h"
 #include "pipe.h"
 #include "pipe_probe.h"
@@ -158,7 +159,7 @@ static int tp_transit_put(struct sk_buff *msg, int type, long count)
 int tp_transit_nl_status(struct sk_buff *msg)
 {
 	long misses = tp_pipe_probe_misses() + tp_splice_probe_misses() +
-		      tp_unix_probe_misses();
+		      tp_unix_probe_misses() + tp_kprobe_late_count();
 
 	if (nla_put_u32(msg, TRACINGPLANE_A_STATUS_MAX_RANGES,
 			tp_limit_max_ranges()) ||

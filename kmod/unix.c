@@ -38,6 +38,7 @@
 
 #include "atom.h"
 #include "credit.h"
+#include "kprobe_guard.h"
 #include "skbtag.h"
 #include "stats.h"
 #include "task.h"
@@ -87,6 +88,8 @@ static int tp_unix_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs
 /* unix_wfree(skb) */
 static int tp_unix_free_pre(struct kprobe *kp, struct pt_regs *regs)
 {
+	if (tp_kprobe_late(kp, regs))
+		return 1;
 	if (tp_skbtag_count())
 		tp_skbtag_drop((struct sk_buff *)regs_get_kernel_argument(regs, 0));
 	return 0;
@@ -97,6 +100,8 @@ static int tp_unix_stream_read_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 0);
 
+	if (tp_kprobe_late(kp, regs))
+		return 1;
 	tp_credit_reader(tp_skbtag_get(skb));
 	return 0;
 }
@@ -126,10 +131,13 @@ static int tp_unix_dgram_ret(struct kretprobe_instance *ri, struct pt_regs *regs
 static int tp_unix_sendpage_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct socket *sock = (struct socket *)regs_get_kernel_argument(regs, 0);
-	struct tp_bag *bag = tp_task_bag(current);
 	struct sock *peer;
 	struct sk_buff *tail;
+	struct tp_bag *bag;
 
+	if (tp_kprobe_late(kp, regs))
+		return 1;
+	bag = tp_task_bag(current);
 	if (!bag)
 		return 0;
 	peer = READ_ONCE(unix_peer(sock->sk));
@@ -209,7 +217,7 @@ int tp_unix_init(void)
 
 	if (err)
 		return err;
-	err = register_kretprobes(tp_unix_rps, ARRAY_SIZE(tp_unix_rps));
+	err = tp_register_kretprobes(tp_unix_rps, ARRAY_SIZE(tp_unix_rps));
 	if (err)
 		unregister_kprobes(tp_unix_kps, ARRAY_SIZE(tp_unix_kps));
 	return err;

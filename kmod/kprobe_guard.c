@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Late int3 traps on ftrace-based kprobes.
+ *
+ * A kprobe on a function's first instruction rides ftrace: arming or
+ * disarming it has ftrace rewrite the call site with text_poke_bp(),
+ * which puts an int3 there for the time of the rewrite and handles the
+ * CPUs that hit it.  Under QEMU's TCG a CPU can still take that int3
+ * once the rewrite is over (seen in the test lanes, where the probes are
+ * armed and disarmed all the time: transit.c).  The kernel then finds
+ * the kprobe by its address and treats the hit as one of an int3-based
+ * kprobe: it runs the pre_handler in int3 (NMI) context and single-steps
+ * the probe's copy of the instruction, which an ftrace-based probe does
+ * not have: a jump to address 0.
+ *
+ * The guard recognizes such a hit (NMI context on an ftrace-based probe:
+ * the ftrace path runs in the context of the call) and does what the
+ * call site now holds, as text_poke_bp()'s own int3 handler would have:
+ * the call to ftrace (whose handler then sees the call as usual), or
+ * nothing, past the nop; an int3 again means a new rewrite, which that
+ * handler will see if the CPU goes back to it.  Not simply back to the
+ * site: the emulator serves the same stale int3 again and again (a test
+ * saw a million such traps on pipe_write() whose site held its call).  A
+ * call an armed probe does not see is counted among the probe misses.  For a kretprobe,
+ * whose pre_handler is the kernel's, the guard wraps that pre_handler.
+ */
+
+#include <linux/hardirq.h>
+#include <asm/text-patching.h>
+#include <asm/unaligned.h>
+
+#include "kprobe_guard.h"
+
+/* Late traps that skipped the call of an armed probe: calls not seen. */
+static atomic_long_t tp_kprobe_late_unseen = ATOMIC_LONG_INIT(0);
+
+/* The kernel's pre_handler of every kretprobe, set at registration. */
+static kprobe_pre_handler_t tp_kretprobe_pre;
+
+bool tp_kprobe_late(struct kprobe *p, struct pt_regs *regs)
+{
+	unsigned long site = (unsigned long)p->addr;
+	u8 insn[CALL_INSN_SIZE];
+
+	if (likely(!in_nmi() || !(p->flags & KPROBE_FLAG_FTRACE)))
+		return false;
+	/* The last byte rewritten is the first: the rest is settled. */
+	memcpy(insn, p->addr, sizeof(insn));
+	if (insn[0] == CALL_INSN_OPCODE) {
+		int3_emulate_call(regs, site + CALL_INSN_SIZE +
+				  get_unaligned((s32 *)(insn + 1)));
+		return true;
+	}
+	if (!kprobe_disabled(p))
+		atomic_long_inc(&tp_kprobe_late_unseen);
+	if (insn[0] == INT3_INSN_OPCODE)
+		instruction_pointer_set(regs, site);
+	else
+		instruction_pointer_set(regs, site + CALL_INSN_SIZE);
+	return true;
+}
+NOKPROBE_SYMBOL(tp_kprobe_late);
+
+static int tp_kretprobe_guard(struct kprobe *p, struct pt_regs *regs)
+{
+	if (tp_kprobe_late(p, regs))
+		return 1;
+	return tp_kretprobe_pre(p, regs);
+}
+NOKPROBE_SYMBOL(tp_kretprobe_guard);
+
+/*
+ * Disabled, a kretprobe has never been armed: nothing calls its
+ * pre_handler while the guard takes its place.
+ */
+int tp_register_kretprobes(struct kretprobe **rps, int num)
+{
+	int i, err;
+
+	for (i = 0; i < num; i++)
+		if (!kprobe_disabled(&rps[i]->kp))
+			return -EINVAL;
+	err = register_kretprobes(rps, num);
+	if (err)
+		return err;
+	for (i = 0; i < num; i++) {
+		tp_kretprobe_pre = rps[i]->kp.pre_handler;
+		rps[i]->kp.pre_handler = tp_kretprobe_guard;
+	}
+	return 0;
+}
+
+long tp_kprobe_late_count(void)
+{
+	return atomic_long_read(&tp_kprobe_late_unseen);
+}
