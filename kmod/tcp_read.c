@@ -73,6 +73,18 @@ static enum tp_read_seen tp_read_take(struct tp_conn *conn, struct sock *sk,
 	return TP_READ_BYTES;
 }
 
+/* In a sockmap, reads come from the psock's queue: not covered. */
+static bool tp_read_sockmap(struct sock *sk)
+{
+	bool psock;
+
+	/* sk_user_data, where the psock hangs, is RCU-protected. */
+	rcu_read_lock();
+	psock = sk_psock(sk);
+	rcu_read_unlock();
+	return psock;
+}
+
 static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag **bag)
 {
 	enum tp_read_seen seen = TP_READ_UNTRACKED;
@@ -99,7 +111,7 @@ static void tp_read_probe(void *data, struct sock *sk)
 	if (!tp_rx_busy() && !tp_task_count())
 		return;
 	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)) ||
-	    sk_psock(sk))
+	    tp_read_sockmap(sk))
 		return;
 	switch (tp_read_socket(sk, &bag)) {
 	case TP_READ_BYTES:

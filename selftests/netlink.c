@@ -512,6 +512,12 @@ FIXTURE_TEARDOWN(trim)
 	free(self->buf);
 }
 
+/*
+ * The module's trim counter.  It is global: a reader credited meanwhile
+ * with baggage over the limit (selftests/run's tee, say) counts a trim
+ * too, so a test's own trim shows as at least one more, and a test that
+ * must not trim checks its baggage's bytes instead.
+ */
 static uint64_t trims(struct __test_metadata *_metadata, struct tpnl *nl)
 {
 	struct tp_status st = { .trims = ~0ULL };
@@ -567,14 +573,13 @@ TEST_F(trim, set_at_and_over_max_bytes)
 	ASSERT_EQ(self->max, glen);
 	EXPECT_EQ(0, memcmp(self->buf, got, glen));
 	free(got);
-	EXPECT_EQ(before, trims(_metadata, &self->nl));
 
 	build_bag(self->buf, self->max + 1, 'a', 100);
 	ASSERT_EQ(0, tpnl_set(&self->nl, TPNL_SELF, 0, self->buf, self->max + 1));
 	ASSERT_EQ(0, tpnl_get(&self->nl, TPNL_SELF, 0, &got, &glen, NULL));
 	expect_trimmed(_metadata, self->buf, self->max + 1, got, glen, self->max);
 	free(got);
-	EXPECT_EQ(before + 1, trims(_metadata, &self->nl));
+	EXPECT_LE(before + 1, trims(_metadata, &self->nl));
 }
 
 /* The largest attribute netlink can carry is accepted, and trimmed. */
@@ -591,7 +596,7 @@ TEST_F(trim, set_largest_attribute)
 	ASSERT_EQ(0, tpnl_get(&self->nl, TPNL_SELF, 0, &got, &glen, NULL));
 	expect_trimmed(_metadata, self->buf, size, got, glen, self->max);
 	free(got);
-	EXPECT_EQ(before + 1, trims(_metadata, &self->nl));
+	EXPECT_LE(before + 1, trims(_metadata, &self->nl));
 }
 
 /* A merge whose union is too big is trimmed like a SET of the union. */
@@ -619,7 +624,7 @@ TEST_F(trim, merge_over_max_bytes)
 	expect_trimmed(_metadata, u, plen, got, glen, self->max);
 	free(u);
 	free(got);
-	EXPECT_EQ(before + 1, trims(_metadata, &self->nl));
+	EXPECT_LE(before + 1, trims(_metadata, &self->nl));
 }
 
 /*
