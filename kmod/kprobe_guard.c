@@ -21,8 +21,10 @@
  * handler will see if the CPU goes back to it.  Not simply back to the
  * site: the emulator serves the same stale int3 again and again (a test
  * saw a million such traps on pipe_write() whose site held its call).  A
- * call an armed probe does not see is counted among the probe misses.  For a kretprobe,
- * whose pre_handler is the kernel's, the guard wraps that pre_handler.
+ * call an armed probe does not see is counted among the probe misses.
+ * For a kretprobe, whose pre_handler is the kernel's, the guard wraps
+ * that pre_handler (/sys/kernel/debug/kprobes/list, which tells
+ * kretprobes by it, then lists them with "k" rather than "r").
  */
 
 #include <linux/hardirq.h>
