@@ -22,9 +22,12 @@
  * site: the emulator serves the same stale int3 again and again (a test
  * saw a million such traps on pipe_write() whose site held its call).  A
  * call an armed probe does not see is counted among the probe misses.
- * For a kretprobe, whose pre_handler is the kernel's, the guard wraps
- * that pre_handler (/sys/kernel/debug/kprobes/list, which tells
- * kretprobes by it, then lists them with "k" rather than "r").
+ *
+ * The guard is the pre_handler of every probe the module registers
+ * through it, and calls the probe's own handler after it: a kprobe's
+ * (struct tp_kprobe), or a kretprobe's, which is the kernel's
+ * (/sys/kernel/debug/kprobes/list, which tells kretprobes by it, then
+ * lists them with "k" rather than "r").
  */
 
 #include <linux/hardirq.h>
@@ -39,7 +42,8 @@ static atomic_long_t tp_kprobe_late_unseen = ATOMIC_LONG_INIT(0);
 /* The kernel's pre_handler of every kretprobe, set at registration. */
 static kprobe_pre_handler_t tp_kretprobe_pre;
 
-bool tp_kprobe_late(struct kprobe *p, struct pt_regs *regs)
+/* True when this hit is a late trap: the handler must not run. */
+static bool tp_kprobe_late(struct kprobe *p, struct pt_regs *regs)
 {
 	unsigned long site = (unsigned long)p->addr;
 	u8 insn[CALL_INSN_SIZE];
@@ -63,6 +67,14 @@ bool tp_kprobe_late(struct kprobe *p, struct pt_regs *regs)
 }
 NOKPROBE_SYMBOL(tp_kprobe_late);
 
+static int tp_kprobe_guard(struct kprobe *p, struct pt_regs *regs)
+{
+	if (tp_kprobe_late(p, regs))
+		return 1;
+	return container_of(p, struct tp_kprobe, kp)->handler(p, regs);
+}
+NOKPROBE_SYMBOL(tp_kprobe_guard);
+
 static int tp_kretprobe_guard(struct kprobe *p, struct pt_regs *regs)
 {
 	if (tp_kprobe_late(p, regs))
@@ -70,6 +82,45 @@ static int tp_kretprobe_guard(struct kprobe *p, struct pt_regs *regs)
 	return tp_kretprobe_pre(p, regs);
 }
 NOKPROBE_SYMBOL(tp_kretprobe_guard);
+
+int tp_register_kprobes(struct tp_kprobe *probes, int num)
+{
+	int i, err;
+
+	if (num > TP_KPROBES_MAX)
+		return -EINVAL;
+	for (i = 0; i < num; i++) {
+		probes[i].kp.pre_handler = tp_kprobe_guard;
+		err = register_kprobe(&probes[i].kp);
+		if (err) {
+			tp_unregister_kprobes(probes, i);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* In one batch: the kernel then waits for one grace period, not @num. */
+void tp_unregister_kprobes(struct tp_kprobe *probes, int num)
+{
+	struct kprobe *kps[TP_KPROBES_MAX];
+	int i;
+
+	for (i = 0; i < num; i++)
+		kps[i] = &probes[i].kp;
+	if (num)
+		unregister_kprobes(kps, num);
+}
+
+long tp_kprobes_missed(const struct tp_kprobe *probes, int num)
+{
+	long n = 0;
+	int i;
+
+	for (i = 0; i < num; i++)
+		n += probes[i].kp.nmissed;
+	return n;
+}
 
 /*
  * Disabled, a kretprobe has never been armed: nothing calls its

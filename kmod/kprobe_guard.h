@@ -8,11 +8,22 @@
 
 #include <linux/kprobes.h>
 
-/*
- * The first call of every kprobe pre_handler: true when this hit is a
- * late trap, which the handler must then return 1 for, untouched.
- */
-bool tp_kprobe_late(struct kprobe *p, struct pt_regs *regs);
+/* A kprobe and the pre_handler the guard calls for it. */
+struct tp_kprobe {
+	struct kprobe kp;
+	kprobe_pre_handler_t handler;
+};
+
+#define TP_KPROBE(sym, fn, fl) \
+	{ .kp = { .symbol_name = (sym), .flags = (fl) }, .handler = (fn) }
+
+/* The most probes one call of tp_register_kprobes() takes. */
+#define TP_KPROBES_MAX	4
+
+/* register_kprobes() with the guard in front of each handler. */
+int tp_register_kprobes(struct tp_kprobe *probes, int num);
+void tp_unregister_kprobes(struct tp_kprobe *probes, int num);
+long tp_kprobes_missed(const struct tp_kprobe *probes, int num);
 
 /* register_kretprobes() for kretprobes registered disabled, guarded. */
 int tp_register_kretprobes(struct kretprobe **rps, int num);

@@ -88,8 +88,6 @@ static int tp_pipe_read_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 /* free_pipe_info(struct pipe_inode_info *pipe) */
 static int tp_pipe_free_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	if (tp_kprobe_late(kp, regs))
-		return 1;
 	tp_pipe_free((struct pipe_inode_info *)regs_get_kernel_argument(regs, 0));
 	return 0;
 }
@@ -118,44 +116,60 @@ static struct kretprobe *tp_pipe_rps[] = {
 	&tp_pipe_write_rp,
 };
 
-static struct kprobe tp_pipe_free_kp = {
-	.symbol_name = "free_pipe_info",
-	.flags = KPROBE_FLAG_DISABLED,
-	.pre_handler = tp_pipe_free_pre,
+static struct tp_kprobe tp_pipe_free_kp[] = {
+	TP_KPROBE("free_pipe_info", tp_pipe_free_pre, KPROBE_FLAG_DISABLED),
 };
 
-long tp_pipe_probe_misses(void)
+static long tp_pipe_probe_misses(void)
 {
 	return tp_pipe_read_rp.nmissed + tp_pipe_write_rp.nmissed +
-	       tp_pipe_free_kp.nmissed;
+	       tp_kprobes_missed(tp_pipe_free_kp, ARRAY_SIZE(tp_pipe_free_kp));
 }
 
-/* Registered disarmed: tp_pipe_probe_arm() arms them. */
+/* The free probe armed first and disarmed last: no state outlives its pipe. */
+static void tp_pipe_probe_arm(bool on)
+{
+	if (on)
+		tp_transit_switch(&tp_pipe_free_kp[0].kp, true);
+	tp_transit_switch(&tp_pipe_read_rp.kp, on);
+	tp_transit_switch(&tp_pipe_write_rp.kp, on);
+	if (!on)
+		tp_transit_switch(&tp_pipe_free_kp[0].kp, false);
+}
+
+/* Pipes holding baggage keep the probes armed. */
+static bool tp_pipe_probe_busy(void)
+{
+	return tp_pipe_count() > 0;
+}
+
+static struct tp_transit_probes tp_pipe_probes = {
+	.arm = tp_pipe_probe_arm,
+	.misses = tp_pipe_probe_misses,
+	.busy = tp_pipe_probe_busy,
+};
+
+/* Registered disarmed: the transit layer arms them. */
 int tp_pipe_probe_init(void)
 {
-	int err = register_kprobe(&tp_pipe_free_kp);
+	int err = tp_register_kprobes(tp_pipe_free_kp,
+				      ARRAY_SIZE(tp_pipe_free_kp));
 
 	if (err)
 		return err;
 	err = tp_register_kretprobes(tp_pipe_rps, ARRAY_SIZE(tp_pipe_rps));
-	if (err)
-		unregister_kprobe(&tp_pipe_free_kp);
-	return err;
-}
-
-/* The free probe armed first and disarmed last: no state outlives its pipe. */
-void tp_pipe_probe_arm(bool on)
-{
-	if (on)
-		tp_transit_switch(&tp_pipe_free_kp, true);
-	tp_transit_switch(&tp_pipe_read_rp.kp, on);
-	tp_transit_switch(&tp_pipe_write_rp.kp, on);
-	if (!on)
-		tp_transit_switch(&tp_pipe_free_kp, false);
+	if (err) {
+		tp_unregister_kprobes(tp_pipe_free_kp,
+				      ARRAY_SIZE(tp_pipe_free_kp));
+		return err;
+	}
+	tp_transit_attach(&tp_pipe_probes);
+	return 0;
 }
 
 void tp_pipe_probe_exit(void)
 {
+	tp_transit_detach(&tp_pipe_probes);
 	unregister_kretprobes(tp_pipe_rps, ARRAY_SIZE(tp_pipe_rps));
-	unregister_kprobe(&tp_pipe_free_kp);
+	tp_unregister_kprobes(tp_pipe_free_kp, ARRAY_SIZE(tp_pipe_free_kp));
 }

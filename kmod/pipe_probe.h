@@ -11,8 +11,6 @@ struct pipe_inode_info;
 int tp_pipe_probe_init(void);
 void tp_pipe_probe_exit(void);
 /* Process context: transit.c arms the probes while baggage may exist. */
-void tp_pipe_probe_arm(bool on);
-long tp_pipe_probe_misses(void);
 
 /* The pipe behind @file, or NULL if it is not a pipe or FIFO. */
 struct pipe_inode_info *tp_pipe_of(const struct file *file);

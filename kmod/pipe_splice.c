@@ -177,17 +177,12 @@ static struct kretprobe *tp_splice_rps[] = {
 	&tp_vmsplice_rp,
 };
 
-long tp_splice_probe_misses(void)
+static long tp_splice_probe_misses(void)
 {
 	return tp_splice_rp.nmissed + tp_tee_rp.nmissed + tp_vmsplice_rp.nmissed;
 }
 
-int tp_splice_init(void)
-{
-	return tp_register_kretprobes(tp_splice_rps, ARRAY_SIZE(tp_splice_rps));
-}
-
-void tp_splice_arm(bool on)
+static void tp_splice_arm(bool on)
 {
 	int i;
 
@@ -195,7 +190,23 @@ void tp_splice_arm(bool on)
 		tp_transit_switch(&tp_splice_rps[i]->kp, on);
 }
 
+static struct tp_transit_probes tp_splice_probes = {
+	.arm = tp_splice_arm,
+	.misses = tp_splice_probe_misses,
+};
+
+int tp_splice_init(void)
+{
+	int err = tp_register_kretprobes(tp_splice_rps,
+					 ARRAY_SIZE(tp_splice_rps));
+
+	if (!err)
+		tp_transit_attach(&tp_splice_probes);
+	return err;
+}
+
 void tp_splice_exit(void)
 {
+	tp_transit_detach(&tp_splice_probes);
 	unregister_kretprobes(tp_splice_rps, ARRAY_SIZE(tp_splice_rps));
 }

@@ -8,7 +8,5 @@
 int tp_splice_init(void);
 void tp_splice_exit(void);
 /* Process context: armed while baggage may exist (transit.c). */
-void tp_splice_arm(bool on);
-long tp_splice_probe_misses(void);
 
 #endif /* TP_PIPE_SPLICE_H */

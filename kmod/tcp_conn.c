@@ -171,15 +171,12 @@ static void tp_conn_destroy_probe(void *data, struct sock *sk)
 /* tcp_disconnect(): the socket may connect again, to anyone. */
 static int tp_conn_disconnect_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	if (tp_kprobe_late(kp, regs))
-		return 1;
 	tp_conn_close((struct sock *)regs_get_kernel_argument(regs, 0));
 	return 0;
 }
 
-static struct kprobe tp_conn_disconnect_kp = {
-	.symbol_name = "tcp_disconnect",
-	.pre_handler = tp_conn_disconnect_pre,
+static struct tp_kprobe tp_conn_disconnect_kp[] = {
+	TP_KPROBE("tcp_disconnect", tp_conn_disconnect_pre, 0),
 };
 
 static int tp_conn_register(void)
@@ -193,7 +190,8 @@ static int tp_conn_register(void)
 					tp_conn_destroy_probe, NULL);
 	if (err)
 		return err;
-	err = register_kprobe(&tp_conn_disconnect_kp);
+	err = tp_register_kprobes(tp_conn_disconnect_kp,
+				  ARRAY_SIZE(tp_conn_disconnect_kp));
 	if (err) {
 		tracepoint_probe_unregister(tp_conn_destroy_tp,
 					    tp_conn_destroy_probe, NULL);
@@ -232,7 +230,8 @@ err_cache:
 /* Every hook and probe that could use an entry is gone by now. */
 void tp_conn_exit(void)
 {
-	unregister_kprobe(&tp_conn_disconnect_kp);
+	tp_unregister_kprobes(tp_conn_disconnect_kp,
+			      ARRAY_SIZE(tp_conn_disconnect_kp));
 	tracepoint_probe_unregister(tp_conn_destroy_tp, tp_conn_destroy_probe,
 				    NULL);
 	tracepoint_synchronize_unregister();

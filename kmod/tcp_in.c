@@ -204,12 +204,9 @@ static int tp_in_child_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct sock *child = (struct sock *)regs_get_kernel_argument(regs, 1);
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 2);
 	const struct tcphdr *th = tcp_hdr(skb);
+	unsigned int len = th->doff * 4;
 	struct tp_opt_scan scan;
-	unsigned int len;
 
-	if (tp_kprobe_late(kp, regs))
-		return 1;
-	len = th->doff * 4;
 	if (!tp_net_enabled(sock_net(child)) ||
 	    tp_opt_scan((const u8 *)(th + 1), len - sizeof(*th),
 			tp_tcp_opt_id(), &scan) == TP_OPT_NONE)
@@ -224,17 +221,16 @@ static int tp_in_child_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kprobe tp_in_child_kp = {
-	.symbol_name = "tcp_child_process",
-	.pre_handler = tp_in_child_pre,
+static struct tp_kprobe tp_in_child_kp[] = {
+	TP_KPROBE("tcp_child_process", tp_in_child_pre, 0),
 };
 
 int tp_in_init(void)
 {
-	return register_kprobe(&tp_in_child_kp);
+	return tp_register_kprobes(tp_in_child_kp, ARRAY_SIZE(tp_in_child_kp));
 }
 
 void tp_in_exit(void)
 {
-	unregister_kprobe(&tp_in_child_kp);
+	tp_unregister_kprobes(tp_in_child_kp, ARRAY_SIZE(tp_in_child_kp));
 }

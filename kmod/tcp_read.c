@@ -73,24 +73,20 @@ static enum tp_read_seen tp_read_take(struct tp_conn *conn, struct sock *sk,
 	return TP_READ_BYTES;
 }
 
-/* In a sockmap, reads come from the psock's queue: not covered. */
-static bool tp_read_sockmap(struct sock *sk)
-{
-	bool psock;
-
-	/* sk_user_data, where the psock hangs, is RCU-protected. */
-	rcu_read_lock();
-	psock = sk_psock(sk);
-	rcu_read_unlock();
-	return psock;
-}
-
 static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag **bag)
 {
 	enum tp_read_seen seen = TP_READ_UNTRACKED;
 	struct tp_conn *conn;
 
 	rcu_read_lock();
+	/*
+	 * In a sockmap (the psock hangs from the RCU-protected
+	 * sk_user_data), reads come from the psock's queue: not covered.
+	 */
+	if (sk_psock(sk)) {
+		rcu_read_unlock();
+		return TP_READ_NOTHING;
+	}
 	conn = tp_conn_find(sk);
 	if (conn && tp_net_enabled(sock_net(sk)) && tp_conn_lock(conn)) {
 		seen = tp_read_take(conn, sk, bag);
@@ -110,8 +106,7 @@ static void tp_read_probe(void *data, struct sock *sk)
 	/* No version anywhere, no task with baggage or a policy: nothing. */
 	if (!tp_rx_busy() && !tp_task_count())
 		return;
-	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)) ||
-	    tp_read_sockmap(sk))
+	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)))
 		return;
 	switch (tp_read_socket(sk, &bag)) {
 	case TP_READ_BYTES:

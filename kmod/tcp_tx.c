@@ -33,6 +33,7 @@
 #include "stats.h"
 #include "task.h"
 #include "tcp.h"
+#include "transit.h"
 
 /*
  * Versions with anchors not yet acknowledged, plus announcing sockets:
@@ -250,12 +251,9 @@ void tp_tx_frag(const struct tp_anchor *a, struct tp_opt_frag *frag)
 static int tp_tx_write_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	struct tp_bag *bag = tp_task_bag(current);
 	struct tp_conn *conn;
-	struct tp_bag *bag;
 
-	if (tp_kprobe_late(kp, regs))
-		return 1;
-	bag = tp_task_bag(current);
 	/* No baggage here, no version anywhere: every socket sends empty. */
 	if (!bag && !atomic_read(&tp_tx_versions))
 		return 0;
@@ -272,23 +270,54 @@ static int tp_tx_write_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kprobe tp_tx_probes[] = {
-	{ .symbol_name = "tcp_sendmsg_locked", .pre_handler = tp_tx_write_pre },
-	{ .symbol_name = "do_tcp_sendpages", .pre_handler = tp_tx_write_pre },
+static struct tp_kprobe tp_tx_kps[] = {
+	TP_KPROBE("tcp_sendmsg_locked", tp_tx_write_pre, KPROBE_FLAG_DISABLED),
+	TP_KPROBE("do_tcp_sendpages", tp_tx_write_pre, KPROBE_FLAG_DISABLED),
 };
 
-static struct kprobe *tp_tx_kps[ARRAY_SIZE(tp_tx_probes)];
-
-int tp_tx_init(void)
+static void tp_tx_arm(bool on)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(tp_tx_probes); i++)
-		tp_tx_kps[i] = &tp_tx_probes[i];
-	return register_kprobes(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
+	for (i = 0; i < ARRAY_SIZE(tp_tx_kps); i++)
+		tp_transit_switch(&tp_tx_kps[i].kp, on);
+}
+
+static long tp_tx_missed(void)
+{
+	return tp_kprobes_missed(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
+}
+
+/*
+ * A socket whose newest version holds baggage must see the next write,
+ * even one without: it starts the empty version.
+ */
+static bool tp_tx_holding(void)
+{
+	return atomic_read(&tp_tx_versions) > 0;
+}
+
+/*
+ * Armed only while baggage may exist (transit.h): with none anywhere,
+ * every write sends the empty baggage and needs no look.
+ */
+static struct tp_transit_probes tp_tx_probes = {
+	.arm = tp_tx_arm,
+	.misses = tp_tx_missed,
+	.busy = tp_tx_holding,
+};
+
+int tp_tx_init(void)
+{
+	int err = tp_register_kprobes(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
+
+	if (!err)
+		tp_transit_attach(&tp_tx_probes);
+	return err;
 }
 
 void tp_tx_exit(void)
 {
-	unregister_kprobes(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
+	tp_transit_detach(&tp_tx_probes);
+	tp_unregister_kprobes(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
 }

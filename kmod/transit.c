@@ -40,12 +40,26 @@
 
 static DECLARE_RWSEM(tp_transit_rwsem);
 static bool tp_transit_on;	/* written under the rwsem held for writing */
+/* struct tp_transit_probes, written under the rwsem held for writing */
+static LIST_HEAD(tp_transit_sets);
 static void tp_transit_idle(struct work_struct *work);
 static DECLARE_DELAYED_WORK(tp_transit_idle_work, tp_transit_idle);
 
-bool tp_transit_active(void)
+/*
+ * Does any task hold baggage (or a read policy other than the default),
+ * or any part baggage of its own?  If not, no transfer can carry any.
+ * Under the rwsem, which keeps the list stable.
+ */
+static bool tp_transit_active(void)
 {
-	return tp_task_count() || tp_pipe_count() || tp_skbtag_count();
+	struct tp_transit_probes *p;
+
+	if (tp_task_count())
+		return true;
+	list_for_each_entry(p, &tp_transit_sets, node)
+		if (p->busy && p->busy())
+			return true;
+	return false;
 }
 
 bool tp_transit_armed(void)
@@ -65,16 +79,33 @@ void tp_transit_switch(struct kprobe *kp, bool on)
 /* Under the rwsem held for writing. */
 static void tp_transit_set(bool on)
 {
-	if (on) {
-		tp_pipe_probe_arm(true);
-		tp_splice_arm(true);
-		tp_unix_arm(true);
-	} else {
-		tp_unix_arm(false);
-		tp_splice_arm(false);
-		tp_pipe_probe_arm(false);
-	}
+	struct tp_transit_probes *p;
+
+	if (on)
+		list_for_each_entry(p, &tp_transit_sets, node)
+			p->arm(true);
+	else
+		list_for_each_entry_reverse(p, &tp_transit_sets, node)
+			p->arm(false);
 	WRITE_ONCE(tp_transit_on, on);
+}
+
+void tp_transit_attach(struct tp_transit_probes *probes)
+{
+	down_write(&tp_transit_rwsem);
+	list_add_tail(&probes->node, &tp_transit_sets);
+	if (tp_transit_on)
+		probes->arm(true);
+	up_write(&tp_transit_rwsem);
+}
+
+void tp_transit_detach(struct tp_transit_probes *probes)
+{
+	down_write(&tp_transit_rwsem);
+	list_del(&probes->node);
+	if (tp_transit_on)
+		probes->arm(false);
+	up_write(&tp_transit_rwsem);
 }
 
 void tp_transit_hold(bool arm)
@@ -158,8 +189,13 @@ static int tp_transit_put(struct sk_buff *msg, int type, long count)
 
 int tp_transit_nl_status(struct sk_buff *msg)
 {
-	long misses = tp_pipe_probe_misses() + tp_splice_probe_misses() +
-		      tp_unix_probe_misses() + tp_kprobe_late_count();
+	long misses = tp_kprobe_late_count();
+	struct tp_transit_probes *p;
+
+	down_read(&tp_transit_rwsem);
+	list_for_each_entry(p, &tp_transit_sets, node)
+		misses += p->misses();
+	up_read(&tp_transit_rwsem);
 
 	if (nla_put_u32(msg, TRACINGPLANE_A_STATUS_MAX_RANGES,
 			tp_limit_max_ranges()) ||

@@ -6,18 +6,13 @@
 #ifndef TP_TRANSIT_H
 #define TP_TRANSIT_H
 
+#include <linux/list.h>
 #include <linux/types.h>
 
 struct sk_buff;
 
 int tp_transit_init(void);
 void tp_transit_exit(void);
-
-/*
- * Does any task, pipe or socket buffer hold baggage (or a task a read
- * policy other than the default)?  If not, no transfer can carry any.
- */
-bool tp_transit_active(void);
 
 /*
  * The probes are armed only while baggage may exist: a module loaded
@@ -32,7 +27,25 @@ void tp_transit_release(void);
 /* Are the probes armed (under a hold: stable)? */
 bool tp_transit_armed(void);
 
-/* Arms or disarms one probe of the transit layer (transit.c). */
+/*
+ * Probes that matter only while baggage may exist (pipes, UNIX sockets,
+ * TCP sends), armed and disarmed with the layer: armed in the order
+ * their sets were attached, disarmed in the reverse order.  A set whose
+ * part holds baggage of its own (a pipe's bytes, a socket's unsent
+ * version) says so through @busy, which keeps the layer armed.
+ */
+struct tp_transit_probes {
+	struct list_head node;
+	void (*arm)(bool on);
+	long (*misses)(void);	/* calls the probes did not see */
+	bool (*busy)(void);
+};
+
+/* Attach (armed at once if the layer is) and detach (disarmed). */
+void tp_transit_attach(struct tp_transit_probes *probes);
+void tp_transit_detach(struct tp_transit_probes *probes);
+
+/* Arms or disarms one probe, from a set's arm(). */
 struct kprobe;
 void tp_transit_switch(struct kprobe *kp, bool on);
 

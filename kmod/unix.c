@@ -88,8 +88,6 @@ static int tp_unix_alloc_ret(struct kretprobe_instance *ri, struct pt_regs *regs
 /* unix_wfree(skb) */
 static int tp_unix_free_pre(struct kprobe *kp, struct pt_regs *regs)
 {
-	if (tp_kprobe_late(kp, regs))
-		return 1;
 	if (tp_skbtag_count())
 		tp_skbtag_drop((struct sk_buff *)regs_get_kernel_argument(regs, 0));
 	return 0;
@@ -100,8 +98,6 @@ static int tp_unix_stream_read_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 0);
 
-	if (tp_kprobe_late(kp, regs))
-		return 1;
 	tp_credit_reader(tp_skbtag_get(skb));
 	return 0;
 }
@@ -133,11 +129,8 @@ static int tp_unix_sendpage_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct socket *sock = (struct socket *)regs_get_kernel_argument(regs, 0);
 	struct sock *peer;
 	struct sk_buff *tail;
-	struct tp_bag *bag;
+	struct tp_bag *bag = tp_task_bag(current);
 
-	if (tp_kprobe_late(kp, regs))
-		return 1;
-	bag = tp_task_bag(current);
 	if (!bag)
 		return 0;
 	peer = READ_ONCE(unix_peer(sock->sk));
@@ -176,70 +169,66 @@ static struct kretprobe *tp_unix_rps[] = {
 	&tp_unix_dgram_rp,
 };
 
-static struct kprobe tp_unix_free_kp = {
-	.symbol_name = "unix_wfree",
-	.flags = KPROBE_FLAG_DISABLED,
-	.pre_handler = tp_unix_free_pre,
-};
-
-static struct kprobe tp_unix_stream_read_kp = {
-	.symbol_name = "unix_stream_read_actor",
-	.flags = KPROBE_FLAG_DISABLED,
-	.pre_handler = tp_unix_stream_read_pre,
-};
-
-static struct kprobe tp_unix_sendpage_kp = {
-	.symbol_name = "unix_stream_sendpage",
-	.flags = KPROBE_FLAG_DISABLED,
-	.pre_handler = tp_unix_sendpage_pre,
-};
-
 /* The free probe first: no tag may outlive its buffer. */
-static struct kprobe *tp_unix_kps[] = {
-	&tp_unix_free_kp,
-	&tp_unix_stream_read_kp,
-	&tp_unix_sendpage_kp,
+static struct tp_kprobe tp_unix_kps[] = {
+	TP_KPROBE("unix_wfree", tp_unix_free_pre, KPROBE_FLAG_DISABLED),
+	TP_KPROBE("unix_stream_read_actor", tp_unix_stream_read_pre,
+		  KPROBE_FLAG_DISABLED),
+	TP_KPROBE("unix_stream_sendpage", tp_unix_sendpage_pre,
+		  KPROBE_FLAG_DISABLED),
 };
 
-long tp_unix_probe_misses(void)
+static long tp_unix_probe_misses(void)
 {
-	long n = tp_unix_alloc_rp.nmissed + tp_unix_dgram_rp.nmissed;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(tp_unix_kps); i++)
-		n += tp_unix_kps[i]->nmissed;
-	return n;
-}
-
-int tp_unix_init(void)
-{
-	int err = register_kprobes(tp_unix_kps, ARRAY_SIZE(tp_unix_kps));
-
-	if (err)
-		return err;
-	err = tp_register_kretprobes(tp_unix_rps, ARRAY_SIZE(tp_unix_rps));
-	if (err)
-		unregister_kprobes(tp_unix_kps, ARRAY_SIZE(tp_unix_kps));
-	return err;
+	return tp_unix_alloc_rp.nmissed + tp_unix_dgram_rp.nmissed +
+	       tp_kprobes_missed(tp_unix_kps, ARRAY_SIZE(tp_unix_kps));
 }
 
 /* The free probe armed first and disarmed last: no tag outlives its buffer. */
-void tp_unix_arm(bool on)
+static void tp_unix_arm(bool on)
 {
 	int i;
 
 	if (on)
 		for (i = 0; i < ARRAY_SIZE(tp_unix_kps); i++)
-			tp_transit_switch(tp_unix_kps[i], true);
+			tp_transit_switch(&tp_unix_kps[i].kp, true);
 	for (i = 0; i < ARRAY_SIZE(tp_unix_rps); i++)
 		tp_transit_switch(&tp_unix_rps[i]->kp, on);
 	if (!on)
 		for (i = ARRAY_SIZE(tp_unix_kps) - 1; i >= 0; i--)
-			tp_transit_switch(tp_unix_kps[i], false);
+			tp_transit_switch(&tp_unix_kps[i].kp, false);
+}
+
+/* Socket buffers holding baggage keep the probes armed. */
+static bool tp_unix_busy(void)
+{
+	return tp_skbtag_count() > 0;
+}
+
+static struct tp_transit_probes tp_unix_probes = {
+	.arm = tp_unix_arm,
+	.misses = tp_unix_probe_misses,
+	.busy = tp_unix_busy,
+};
+
+int tp_unix_init(void)
+{
+	int err = tp_register_kprobes(tp_unix_kps, ARRAY_SIZE(tp_unix_kps));
+
+	if (err)
+		return err;
+	err = tp_register_kretprobes(tp_unix_rps, ARRAY_SIZE(tp_unix_rps));
+	if (err) {
+		tp_unregister_kprobes(tp_unix_kps, ARRAY_SIZE(tp_unix_kps));
+		return err;
+	}
+	tp_transit_attach(&tp_unix_probes);
+	return 0;
 }
 
 void tp_unix_exit(void)
 {
+	tp_transit_detach(&tp_unix_probes);
 	unregister_kretprobes(tp_unix_rps, ARRAY_SIZE(tp_unix_rps));
-	unregister_kprobes(tp_unix_kps, ARRAY_SIZE(tp_unix_kps));
+	tp_unregister_kprobes(tp_unix_kps, ARRAY_SIZE(tp_unix_kps));
 }

@@ -8,7 +8,5 @@
 int tp_unix_init(void);
 void tp_unix_exit(void);
 /* Process context: armed while baggage may exist (transit.c). */
-void tp_unix_arm(bool on);
-long tp_unix_probe_misses(void);
 
 #endif /* TP_UNIX_H */

@@ -246,12 +246,14 @@ TEST_F_TIMEOUT(pipe, probes_armed_only_while_baggage_exists, 180)
 	EXPECT_EQ(0, tp_probe_armed("pipe_read"));
 	EXPECT_EQ(0, tp_probe_armed("pipe_write"));
 	EXPECT_EQ(0, tp_probe_armed("unix_stream_read_actor"));
+	EXPECT_EQ(0, tp_probe_armed("tcp_sendmsg_locked"));
 
 	ASSERT_EQ(0, tp_set_bag("x"));
 	EXPECT_EQ(1, tp_probe_armed("pipe_read"));
 	EXPECT_EQ(1, tp_probe_armed("pipe_write"));
 	EXPECT_EQ(1, tp_probe_armed("free_pipe_info"));
 	EXPECT_EQ(1, tp_probe_armed("sock_alloc_send_pskb"));
+	EXPECT_EQ(1, tp_probe_armed("tcp_sendmsg_locked"));
 
 	ASSERT_EQ(0, tp_set_bag(NULL));
 	EXPECT_EQ(0, tp_wait_probe("free_pipe_info", 0));

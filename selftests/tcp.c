@@ -145,6 +145,33 @@ TEST_F(tcp, keepalive_byte_accurate)
 	}
 }
 
+/*
+ * The send probes are armed only while baggage may exist.  A connection
+ * whose newest version holds baggage keeps them armed after its writer
+ * dropped it, past the layer's idle delay (1 s), so that the next write,
+ * without baggage, is still seen and its bytes credited as such.
+ */
+TEST_F_TIMEOUT(tcp, send_probes_follow_baggage, 120)
+{
+	REQUIRE_TCP();
+	ASSERT_EQ(0, tp_wait_probe("tcp_sendmsg_locked", 0));
+	ASSERT_EQ(0, send_with(&self->nl, self->cli, "req=1", REQ_LEN, 'a'));
+	EXPECT_EQ(1, tp_probe_armed("tcp_sendmsg_locked"));
+	/* Waiting for something not to happen: past the idle delay. */
+	usleep(2500 * 1000);
+	EXPECT_EQ(1, tp_probe_armed("tcp_sendmsg_locked"));
+	ASSERT_EQ(0, send_with(&self->nl, self->cli, NULL, REQ_LEN, 'b'));
+	ASSERT_EQ(REQ_LEN, recv_all_queued(self->srv, REQ_LEN));
+	EXPECT_STREQ("req=1", GET_SELF());
+	ASSERT_EQ(0, tpnl_clear(&self->nl, TPNL_SELF, 0));
+	ASSERT_EQ(REQ_LEN, recv_all_queued(self->srv, REQ_LEN));
+	EXPECT_STREQ("", GET_SELF());
+	close(self->cli);
+	close(self->srv);
+	self->cli = self->srv = -1;
+	EXPECT_EQ(0, tp_wait_probe("tcp_sendmsg_locked", 0));
+}
+
 /* A read that spans two requests is credited with both. */
 TEST_F(tcp, read_spanning_versions_merges)
 {

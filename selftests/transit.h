@@ -241,39 +241,6 @@ static inline int tp_wait_readable(int fd, int bytes)
 }
 
 /*
- * The state of the kprobe on @symbol as /sys/kernel/debug/kprobes/list
- * shows it: 1 armed, 0 disarmed ([DISABLED]), -1 not found.
- */
-static inline int tp_probe_armed(const char *symbol)
-{
-	FILE *f = fopen("/sys/kernel/debug/kprobes/list", "r");
-	char line[256], want[128];
-	int state = -1;
-
-	if (!f)
-		return -1;
-	snprintf(want, sizeof(want), " %s+0x0 ", symbol);
-	while (state < 0 && fgets(line, sizeof(line), f))
-		if (strstr(line, want))
-			state = !strstr(line, "[DISABLED]");
-	fclose(f);
-	return state;
-}
-
-/* Polls (at most 30 s) until the probe on @symbol is in @state. */
-static inline int tp_wait_probe(const char *symbol, int state)
-{
-	uint64_t deadline = tp_deadline(30);
-
-	while (!tp_expired(deadline)) {
-		if (tp_probe_armed(symbol) == state)
-			return 0;
-		usleep(10000);
-	}
-	return -1;
-}
-
-/*
  * A child that holds baggage until the caller closes @hold[1]: the
  * transit probes stay armed meanwhile.
  */
