@@ -3,9 +3,10 @@
  * The LOCAL_IN hook and the new-child probe: options off incoming
  * segments.
  *
- * Every TCP segment delivered to this host has its options walked (a few
- * bytes: usually just the timestamps); only a segment that carries our
- * option costs more.  That one is checksummed first (a segment TCP will
+ * Every TCP segment delivered to this host passes the hook.  One without
+ * options or with timestamps alone, most of them, is told in place from
+ * its first option word; the others have their options walked, and only
+ * a segment that carries our option costs more.  That one is checksummed first (a segment TCP will
  * drop is not looked at), then:
  *
  *  - malformed (tcp_opt.c), or a fragment on a SYN or without payload:
@@ -31,6 +32,7 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/tcp.h>
+#include <asm/unaligned.h>
 
 #include "kprobe_guard.h"
 #include "netns.h"
@@ -61,14 +63,34 @@ static bool tp_in_find_tcp(struct sk_buff *skb, u8 pf, unsigned int *thoff)
 	return true;
 }
 
+/* NOP, NOP, timestamps: the option list of most segments. */
+#define TP_IN_TS_ONLY	htonl(TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | \
+			      TCPOPT_TIMESTAMP << 8 | TCPOLEN_TIMESTAMP)
+
+/*
+ * Most segments carry no option or timestamps alone, nothing of ours:
+ * told from the linear header in place, before anything is copied (the
+ * hook sees every segment this host receives).
+ */
+static bool tp_in_plain(const struct sk_buff *skb, unsigned int thoff)
+{
+	const struct tcphdr *th = (const struct tcphdr *)(skb->data + thoff);
+
+	if (skb_headlen(skb) < thoff + sizeof(*th))
+		return false;
+	if (th->doff == sizeof(*th) / 4)
+		return true;
+	return th->doff == (sizeof(*th) + TCPOLEN_TSTAMP_ALIGNED) / 4 &&
+	       skb_headlen(skb) >= thoff + th->doff * 4 &&
+	       get_unaligned((const __be32 *)(th + 1)) == TP_IN_TS_ONLY;
+}
+
 /* Copies the TCP header and options out of @skb, however it is laid out. */
 static const u8 *tp_in_parse(struct sk_buff *skb, u8 pf, struct tp_in_seg *s)
 {
 	const struct tcphdr *th;
 	unsigned int len;
 
-	if (!tp_in_find_tcp(skb, pf, &s->thoff))
-		return NULL;
 	th = skb_header_pointer(skb, s->thoff, sizeof(s->th), &s->th);
 	if (!th || th->doff * 4 < sizeof(*th))
 		return NULL;
@@ -176,21 +198,32 @@ static void tp_in_segment(struct net *net, struct sk_buff *skb,
 	sock_gen_put(sk);
 }
 
-unsigned int tp_in_hook(void *priv, struct sk_buff *skb,
-			const struct nf_hook_state *state)
+/* A segment whose options may hold ours: the slow path, out of line. */
+static noinline void tp_in_options(struct sk_buff *skb,
+				   const struct nf_hook_state *state,
+				   unsigned int thoff)
 {
 	struct tp_opt_scan scan;
-	struct tp_in_seg s;
+	struct tp_in_seg s = { .thoff = thoff };
 	const u8 *opts;
 
 	opts = tp_in_parse(skb, state->pf, &s);
 	if (!opts || tp_opt_scan(opts, s.th.doff * 4 - sizeof(s.th),
 				 tp_tcp_opt_id(), &scan) == TP_OPT_NONE)
-		return NF_ACCEPT;
+		return;
 	/* TCP drops a segment with a bad checksum: so do we. */
 	if (nf_checksum(skb, state->hook, s.thoff, IPPROTO_TCP, state->pf))
-		return NF_ACCEPT;
+		return;
 	tp_in_segment(state->net, skb, &s, &scan);
+}
+
+unsigned int tp_in_hook(void *priv, struct sk_buff *skb,
+			const struct nf_hook_state *state)
+{
+	unsigned int thoff;
+
+	if (tp_in_find_tcp(skb, state->pf, &thoff) && !tp_in_plain(skb, thoff))
+		tp_in_options(skb, state, thoff);
 	return NF_ACCEPT;
 }
 
