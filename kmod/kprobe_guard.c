@@ -106,6 +106,9 @@ void tp_unregister_kprobes(struct tp_kprobe *probes, int num)
 	struct kprobe *kps[TP_KPROBES_MAX];
 	int i;
 
+	/* tp_register_kprobes() took no more. */
+	if (WARN_ON_ONCE(num > TP_KPROBES_MAX))
+		num = TP_KPROBES_MAX;
 	for (i = 0; i < num; i++)
 		kps[i] = &probes[i].kp;
 	if (num)

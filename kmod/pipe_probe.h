@@ -10,7 +10,6 @@ struct pipe_inode_info;
 
 int tp_pipe_probe_init(void);
 void tp_pipe_probe_exit(void);
-/* Process context: transit.c arms the probes while baggage may exist. */
 
 /* The pipe behind @file, or NULL if it is not a pipe or FIFO. */
 struct pipe_inode_info *tp_pipe_of(const struct file *file);

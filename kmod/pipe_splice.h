@@ -3,10 +3,7 @@
 #ifndef TP_PIPE_SPLICE_H
 #define TP_PIPE_SPLICE_H
 
-#include <linux/types.h>
-
 int tp_splice_init(void);
 void tp_splice_exit(void);
-/* Process context: armed while baggage may exist (transit.c). */
 
 #endif /* TP_PIPE_SPLICE_H */

@@ -6,8 +6,8 @@
  * Every TCP segment delivered to this host passes the hook.  One without
  * options or with timestamps alone, most of them, is told in place from
  * its first option word; the others have their options walked, and only
- * a segment that carries our option costs more.  That one is checksummed first (a segment TCP will
- * drop is not looked at), then:
+ * a segment that carries our option costs more.  That one is checksummed
+ * first (a segment TCP will drop is not looked at), then:
  *
  *  - malformed (tcp_opt.c), or a fragment on a SYN or without payload:
  *    counted and ignored;

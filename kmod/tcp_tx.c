@@ -42,6 +42,11 @@
 static atomic_t tp_tx_work = ATOMIC_INIT(0);
 /* Versions alive: when 0, every socket sends the empty baggage. */
 static atomic_t tp_tx_versions = ATOMIC_INIT(0);
+/*
+ * Connections whose newest version holds baggage: their next write, even
+ * one without, must be seen (it starts the empty version).
+ */
+static atomic_t tp_tx_carrying = ATOMIC_INIT(0);
 
 bool tp_tx_busy(void)
 {
@@ -98,12 +103,32 @@ static void tp_txv_drop(struct tp_conn *conn, struct tp_txv *v)
 	kfree(v);
 }
 
+/* Under the conn lock. */
+static bool tp_tx_carries(struct tp_conn *conn)
+{
+	return !list_empty(&conn->tx) &&
+	       list_last_entry(&conn->tx, struct tp_txv, node)->bag;
+}
+
+/* Under the conn lock: @conn carried baggage (@was), and now? */
+static void tp_tx_count_carrying(struct tp_conn *conn, bool was)
+{
+	bool now = tp_tx_carries(conn);
+
+	if (now && !was)
+		atomic_inc(&tp_tx_carrying);
+	else if (was && !now)
+		atomic_dec(&tp_tx_carrying);
+}
+
 void tp_tx_free(struct tp_conn *conn)
 {
+	bool was = tp_tx_carries(conn);
 	struct tp_txv *v, *n;
 
 	list_for_each_entry_safe(v, n, &conn->tx, node)
 		tp_txv_drop(conn, v);
+	tp_tx_count_carrying(conn, was);
 	tp_tx_unannounce(conn);
 }
 
@@ -261,7 +286,10 @@ static int tp_tx_write_pre(struct kprobe *kp, struct pt_regs *regs)
 	conn = tp_conn_find(sk);
 	if (conn && READ_ONCE(conn->peer) && tp_net_enabled(sock_net(sk)) &&
 	    tp_conn_lock(conn)) {
+		bool was = tp_tx_carries(conn);
+
 		tp_tx_write(conn, sk, bag);
+		tp_tx_count_carrying(conn, was);
 		bag = NULL;
 		tp_conn_unlock(conn);
 	}
@@ -288,13 +316,10 @@ static long tp_tx_missed(void)
 	return tp_kprobes_missed(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
 }
 
-/*
- * A socket whose newest version holds baggage must see the next write,
- * even one without: it starts the empty version.
- */
+/* A connection whose newest version holds baggage keeps them armed. */
 static bool tp_tx_holding(void)
 {
-	return atomic_read(&tp_tx_versions) > 0;
+	return atomic_read(&tp_tx_carrying) > 0;
 }
 
 /*

@@ -129,15 +129,22 @@ void tp_transit_release(void)
 
 /*
  * Nobody holds the layer for writing meanwhile, so no task gets baggage
- * between the test and the disarming.
+ * between the test and the disarming.  A handler already running may
+ * still leave baggage of a part's own behind, though (a write by a task
+ * whose baggage another task just cleared): once every such handler is
+ * over (they run with preemption off), a second look re-arms if so.
  */
 static void tp_transit_idle(struct work_struct *work)
 {
 	down_write(&tp_transit_rwsem);
-	if (tp_transit_on && tp_transit_active())
-		schedule_delayed_work(&tp_transit_idle_work, TP_TRANSIT_IDLE);
-	else if (tp_transit_on)
+	if (tp_transit_on && !tp_transit_active()) {
 		tp_transit_set(false);
+		synchronize_rcu();
+		if (tp_transit_active())
+			tp_transit_set(true);
+	}
+	if (tp_transit_on)
+		schedule_delayed_work(&tp_transit_idle_work, TP_TRANSIT_IDLE);
 	up_write(&tp_transit_rwsem);
 }
 

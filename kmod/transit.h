@@ -31,8 +31,9 @@ bool tp_transit_armed(void);
  * Probes that matter only while baggage may exist (pipes, UNIX sockets,
  * TCP sends), armed and disarmed with the layer: armed in the order
  * their sets were attached, disarmed in the reverse order.  A set whose
- * part holds baggage of its own (a pipe's bytes, a socket's unsent
- * version) says so through @busy, which keeps the layer armed.
+ * part holds baggage of its own (a pipe's bytes, a socket buffer's tag,
+ * a TCP connection's newest version) says so through @busy, which keeps
+ * the layer armed.
  */
 struct tp_transit_probes {
 	struct list_head node;

@@ -3,10 +3,7 @@
 #ifndef TP_UNIX_H
 #define TP_UNIX_H
 
-#include <linux/types.h>
-
 int tp_unix_init(void);
 void tp_unix_exit(void);
-/* Process context: armed while baggage may exist (transit.c). */
 
 #endif /* TP_UNIX_H */
