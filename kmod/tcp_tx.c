@@ -40,11 +40,10 @@
  * when 0, no segment needs an option and LOCAL_OUT looks no further.
  */
 static atomic_t tp_tx_work = ATOMIC_INIT(0);
-/* Versions alive: when 0, every socket sends the empty baggage. */
-static atomic_t tp_tx_versions = ATOMIC_INIT(0);
 /*
  * Connections whose newest version holds baggage: their next write, even
- * one without, must be seen (it starts the empty version).
+ * one without, must be seen (it starts the empty version).  When 0, a
+ * write without baggage changes nothing anywhere.
  */
 static atomic_t tp_tx_carrying = ATOMIC_INIT(0);
 
@@ -98,7 +97,6 @@ static void tp_txv_drop(struct tp_conn *conn, struct tp_txv *v)
 	list_del(&v->node);
 	conn->ntx--;
 	tp_txv_settle(v);
-	atomic_dec(&tp_tx_versions);
 	tp_bag_put(v->bag);
 	kfree(v);
 }
@@ -191,7 +189,6 @@ static void tp_tx_write(struct tp_conn *conn, struct sock *sk,
 	list_add_tail(&v->node, &conn->tx);
 	conn->ntx++;
 	atomic_inc(&tp_tx_work);
-	atomic_inc(&tp_tx_versions);
 	if (conn->ntx > tp_tcp_max_ranges()) {
 		/* Its unacknowledged fragments are lost: readers see a trim. */
 		tp_txv_drop(conn, list_first_entry(&conn->tx, struct tp_txv,
@@ -279,8 +276,8 @@ static int tp_tx_write_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct tp_bag *bag = tp_task_bag(current);
 	struct tp_conn *conn;
 
-	/* No baggage here, no version anywhere: every socket sends empty. */
-	if (!bag && !atomic_read(&tp_tx_versions))
+	/* No baggage here, none in any newest version: nothing changes. */
+	if (!bag && !atomic_read(&tp_tx_carrying))
 		return 0;
 	rcu_read_lock();
 	conn = tp_conn_find(sk);
