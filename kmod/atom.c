@@ -363,7 +363,12 @@ int tp_bag_merge(struct tp_bag *a, struct tp_bag *b, gfp_t gfp,
 		*out = tp_bag_get(b);
 		return TP_ATOM_OK;
 	}
-	if (!b) {
+	/*
+	 * Copies of one baggage (the same context back from a pipe or off
+	 * the wire) are common and cheaper to compare whole than to walk.
+	 */
+	if (!b || (a->len == b->len && a->count == b->count &&
+		   !memcmp(a->data, b->data, a->len))) {
 		*out = tp_bag_get(a);
 		return TP_ATOM_OK;
 	}

@@ -398,6 +398,30 @@ TEST(merge_with_self_or_subset_shares_the_input)
 	ASSERT_NO_LEAK();
 }
 
+TEST(merge_of_equal_copies_shares_the_first)
+{
+	struct tp_bag *a = bag_of(RAW("\x01" "a" "\x01" "c"));
+	struct tp_bag *copy = bag_of(RAW("\x01" "a" "\x01" "c"));
+	struct tp_bag *same_size = bag_of(RAW("\x01" "b" "\x01" "c"));
+	struct tp_bag *out;
+
+	ASSERT_EQ(0, tp_bag_merge(a, copy, GFP_KERNEL, &out));
+	ASSERT_EQ(a, out);
+	ASSERT_EQ(3, tu_live_bags());	/* nothing was allocated */
+	tp_bag_put(out);
+	ASSERT_EQ(0, tp_bag_merge(copy, a, GFP_KERNEL, &out));
+	ASSERT_EQ(copy, out);
+	tp_bag_put(out);
+	/* Same length and count, different atoms: a real union. */
+	ASSERT_EQ(0, tp_bag_merge(a, same_size, GFP_KERNEL, &out));
+	ASSERT_TRUE(bag_is(out, RAW("\x01" "a" "\x01" "b" "\x01" "c")));
+	tp_bag_put(out);
+	tp_bag_put(a);
+	tp_bag_put(copy);
+	tp_bag_put(same_size);
+	ASSERT_NO_LEAK();
+}
+
 TEST(merge_interleaves_in_order)
 {
 	struct tp_bag *a = bag_of(RAW("\x01" "a" "\x02" "ab" "\x01" "c" "\x01" "e"));
