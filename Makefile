@@ -10,6 +10,7 @@
 #   make fuzz       libFuzzer over the shared core (FUZZ_SECONDS, default 60)
 #   make bench-core host-side atom-layer benchmark
 #   make bench      in-VM benchmark of the module
+#   make bench-floor the same for empty hooks: what hooking alone costs
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make checkpatch kernel style check of kmod/
 
@@ -43,7 +44,7 @@ PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps lib tpctl kmod unit unit-build selftests vmbench-build fuzz bench-core bench check \
+.PHONY: all deps lib tpctl kmod floor-kmod bench-floor unit unit-build selftests vmbench-build fuzz bench-core bench check \
 	check-debug debug-kernel demo install checkpatch clean
 
 all: lib tpctl kmod unit-build selftests vmbench-build
@@ -145,6 +146,17 @@ demo: deps
 bench: deps all vmbench-build
 	@tools/vm/run --icount --timeout 3600 -- tools/bench
 
+# The floors (tests/bench/floor/tp_floor.c): pipes under each way of
+# hooking a function, TCP under empty netfilter hooks.
+FLOOR_ROUNDS ?= 3
+floor-kmod:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench/floor modules
+
+bench-floor: deps all vmbench-build floor-kmod
+	@tools/vm/run --icount --timeout 3600 -- sh -c 'for m in kretprobe kprobe ftrace; do \
+		BENCH_PROGS=vm_pipe tools/bench --rounds $(FLOOR_ROUNDS) --floor $$m || exit; done; \
+		BENCH_PROGS=vm_tcp tools/bench --rounds $(FLOOR_ROUNDS) --floor netfilter'
+
 checkpatch:
 	@tools/checkpatch
 
@@ -166,3 +178,4 @@ clean:
 	rm -rf $(B)/lib $(B)/unit $(B)/selftests $(B)/fuzz $(B)/bench
 	rm -f $(LIB_A) libtpctl/libtpctl.so* libtpctl/libtpctl.pc tools/tpctl
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean
+	-$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench/floor clean
