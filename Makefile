@@ -12,7 +12,7 @@
 #   make bench      in-VM benchmark of the module
 #   make bench-floor the same for empty hooks: what hooking alone costs
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make checkpatch kernel style check of kmod/
+#   make checkpatch kernel style check of kmod/ and tests/bench/floor/
 
 B        := build
 KVER      = $(shell tools/kver)

@@ -66,7 +66,7 @@ static int floor_kretprobe_init(void)
 		floor_rps[i].entry_handler = floor_rp_entry;
 		floor_rps[i].handler = floor_rp_ret;
 		floor_rps[i].data_size = FLOOR_RP_DATA;
-		floor_rps[i].maxactive = 1024;
+		floor_rps[i].maxactive = 2048;
 		floor_rp_list[i] = &floor_rps[i];
 	}
 	return register_kretprobes(floor_rp_list, FLOOR_NSYMS);
