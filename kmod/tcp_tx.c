@@ -101,11 +101,19 @@ static void tp_txv_drop(struct tp_conn *conn, struct tp_txv *v)
 	kfree(v);
 }
 
+static struct tp_txv *tp_tx_newest(struct tp_conn *conn)
+{
+	if (list_empty(&conn->tx))
+		return NULL;
+	return list_last_entry(&conn->tx, struct tp_txv, node);
+}
+
 /* Under the conn lock. */
 static bool tp_tx_carries(struct tp_conn *conn)
 {
-	return !list_empty(&conn->tx) &&
-	       list_last_entry(&conn->tx, struct tp_txv, node)->bag;
+	const struct tp_txv *v = tp_tx_newest(conn);
+
+	return v && v->bag;
 }
 
 /* Under the conn lock: @conn carried baggage (@was), and now? */
@@ -158,13 +166,6 @@ static struct tp_txv *tp_txv_new(const struct sock *sk, u32 start,
 	if (total && !v->fsize)
 		v->frags = 0;
 	return v;
-}
-
-static struct tp_txv *tp_tx_newest(struct tp_conn *conn)
-{
-	if (list_empty(&conn->tx))
-		return NULL;
-	return list_last_entry(&conn->tx, struct tp_txv, node);
 }
 
 /* Records that the bytes written from now on carry @bag (consumed). */
