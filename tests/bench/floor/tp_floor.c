@@ -10,6 +10,9 @@
  *   mech=kprobe      plain kprobes on the same two functions (entry only)
  *   mech=ftrace      an ftrace_ops on the same two functions: the cheapest
  *                    way a module can see a kernel function called
+ *   mech=wrap        an ftrace_ops that sends the two functions' calls to
+ *                    wrappers here (IPMODIFY, as livepatch): the cheapest
+ *                    way a module can see a call's return
  *   mech=netfilter   LOCAL_IN and LOCAL_OUT hooks, IPv4 and IPv6, in every
  *                    network namespace, priorities as netns.c's
  *
@@ -27,7 +30,7 @@
 
 static char *mech = "";
 module_param(mech, charp, 0444);
-MODULE_PARM_DESC(mech, "the hooks to place: kretprobe, kprobe, ftrace or netfilter");
+MODULE_PARM_DESC(mech, "the hooks to place: kretprobe, kprobe, ftrace, wrap or netfilter");
 
 static const char *const floor_syms[] = { "pipe_read", "pipe_write" };
 #define FLOOR_NSYMS ARRAY_SIZE(floor_syms)
@@ -86,6 +89,45 @@ static int floor_kprobe_init(void)
 
 /* ---- ftrace ----------------------------------------------------------------- */
 
+/* The two functions, as the ftrace_ops below are filtered on them. */
+typedef ssize_t (*floor_iter_fn)(struct kiocb *iocb, struct iov_iter *iter);
+static floor_iter_fn floor_orig[FLOOR_NSYMS];
+
+static unsigned long floor_lookup(const char *sym)
+{
+	struct kprobe kp = { .symbol_name = sym };
+	unsigned long addr;
+
+	if (register_kprobe(&kp))
+		return 0;
+	addr = (unsigned long)kp.addr;
+	unregister_kprobe(&kp);
+	return addr;
+}
+
+/* Registers @ops on the two functions. */
+static int floor_ftrace_start(struct ftrace_ops *ops)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < FLOOR_NSYMS; i++) {
+		floor_orig[i] = (floor_iter_fn)floor_lookup(floor_syms[i]);
+		err = -ENOENT;
+		if (!floor_orig[i])
+			goto err_filter;
+		err = ftrace_set_filter_ip(ops, (unsigned long)floor_orig[i], 0, 0);
+		if (err)
+			goto err_filter;
+	}
+	err = register_ftrace_function(ops);
+	if (!err)
+		return 0;
+err_filter:
+	ftrace_free_filter(ops);
+	return err;
+}
+
 static void notrace floor_ftrace_func(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
 				      struct ftrace_regs *fregs)
@@ -96,25 +138,56 @@ static struct ftrace_ops floor_ftrace_ops = {
 	.func = floor_ftrace_func,
 };
 
-static int floor_ftrace_init(void)
-{
-	unsigned int i;
-	int err;
+/* ---- wrap ------------------------------------------------------------------ */
 
-	for (i = 0; i < FLOOR_NSYMS; i++) {
-		err = ftrace_set_filter(&floor_ftrace_ops,
-					(unsigned char *)floor_syms[i],
-					strlen(floor_syms[i]), 0);
-		if (err)
-			goto err_filter;
-	}
-	err = register_ftrace_function(&floor_ftrace_ops);
-	if (!err)
-		return 0;
-err_filter:
-	ftrace_free_filter(&floor_ftrace_ops);
-	return err;
+/*
+ * An ftrace_ops that sends each call to a wrapper of the module, which
+ * calls the function itself and sees its return: entry and return in one
+ * C function.  A call asleep in a wrapper returns into this module's
+ * text, so each holds a module reference (rmmod then fails with EBUSY):
+ * the reason tracingplane.ko cannot hook pipes this way.
+ */
+
+static ssize_t floor_wrap_read(struct kiocb *iocb, struct iov_iter *to)
+{
+	ssize_t ret = floor_orig[0](iocb, to);
+
+	module_put(THIS_MODULE);
+	return ret;
 }
+
+static ssize_t floor_wrap_write(struct kiocb *iocb, struct iov_iter *from)
+{
+	ssize_t ret = floor_orig[1](iocb, from);
+
+	module_put(THIS_MODULE);
+	return ret;
+}
+
+static void notrace floor_wrap_func(unsigned long ip, unsigned long parent_ip,
+				    struct ftrace_ops *ops,
+				    struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	unsigned long wrapper;
+
+	/* The wrapper's own call of the function goes through. */
+	if (within_module(parent_ip, THIS_MODULE))
+		return;
+	if (ip == (unsigned long)floor_orig[0])
+		wrapper = (unsigned long)floor_wrap_read;
+	else if (ip == (unsigned long)floor_orig[1])
+		wrapper = (unsigned long)floor_wrap_write;
+	else
+		return;
+	if (try_module_get(THIS_MODULE))
+		regs->ip = wrapper;
+}
+
+static struct ftrace_ops floor_wrap_ops = {
+	.func = floor_wrap_func,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+};
 
 /* ---- netfilter --------------------------------------------------------------- */
 
@@ -152,12 +225,15 @@ static struct pernet_operations floor_net_ops = {
 
 /* ---- module ------------------------------------------------------------------ */
 
-enum floor_mech { FLOOR_KRETPROBE, FLOOR_KPROBE, FLOOR_FTRACE, FLOOR_NETFILTER };
+enum floor_mech {
+	FLOOR_KRETPROBE, FLOOR_KPROBE, FLOOR_FTRACE, FLOOR_WRAP, FLOOR_NETFILTER
+};
 
 static const char *const floor_mechs[] = {
 	[FLOOR_KRETPROBE] = "kretprobe",
 	[FLOOR_KPROBE] = "kprobe",
 	[FLOOR_FTRACE] = "ftrace",
+	[FLOOR_WRAP] = "wrap",
 	[FLOOR_NETFILTER] = "netfilter",
 };
 
@@ -172,11 +248,13 @@ static int __init floor_init(void)
 	case FLOOR_KPROBE:
 		return floor_kprobe_init();
 	case FLOOR_FTRACE:
-		return floor_ftrace_init();
+		return floor_ftrace_start(&floor_ftrace_ops);
+	case FLOOR_WRAP:
+		return floor_ftrace_start(&floor_wrap_ops);
 	case FLOOR_NETFILTER:
 		return register_pernet_subsys(&floor_net_ops);
 	}
-	pr_err("tp_floor: mech=%s: want kretprobe, kprobe, ftrace or netfilter\n",
+	pr_err("tp_floor: mech=%s: want kretprobe, kprobe, ftrace, wrap or netfilter\n",
 	       mech);
 	return -EINVAL;
 }
@@ -193,6 +271,12 @@ static void __exit floor_exit(void)
 	case FLOOR_FTRACE:
 		unregister_ftrace_function(&floor_ftrace_ops);
 		ftrace_free_filter(&floor_ftrace_ops);
+		break;
+	case FLOOR_WRAP:
+		unregister_ftrace_function(&floor_wrap_ops);
+		ftrace_free_filter(&floor_wrap_ops);
+		/* A wrapper past its module_put() is not yet out of our text. */
+		synchronize_rcu_tasks();
 		break;
 	case FLOOR_NETFILTER:
 		unregister_pernet_subsys(&floor_net_ops);
