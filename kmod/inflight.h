@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Calls in flight on an object (a pipe): each probed call links a node,
- * kept in its kretprobe instance, into a per-CPU list at its entry and
- * unlinks it at its return, maybe from another CPU.
+ * Calls in flight on an object (a pipe): each probed call that the
+ * object's own state does not count (pipe.c) links a node, kept in its
+ * kretprobe instance, into a per-CPU list at its entry and unlinks it at
+ * its return, maybe from another CPU.
  *
  * It answers one question exactly: "which calls on this object started,
  * and have not yet returned, before I published my state for it?"  A
- * call links itself before it looks the state up, and whoever publishes
- * a state walks the lists after publishing (both with a full barrier),
- * so that a call is either seen in the lists or sees the state.
+ * call that found no state links itself before it looks again, and
+ * whoever publishes a state walks the lists after publishing (both with
+ * a full barrier), so that a call is either seen in the lists or sees
+ * the state.
  */
 #ifndef TP_INFLIGHT_H
 #define TP_INFLIGHT_H

@@ -179,20 +179,44 @@ void tp_pipe_free(const struct pipe_inode_info *pipe)
 	call_rcu(&st->rcu, tp_pipe_destroy_rcu);
 }
 
-/* Counts @op in flight, then looks for the state: in this order. */
+/* A call begins: nothing known of it yet. */
 static void tp_pipe_enter(struct tp_pipe_op *op, bool reader)
 {
 	op->reader = reader;
 	op->task = current;
 	op->w = NULL;
 	op->st = NULL;
+	op->linked = false;
+}
+
+/* Counts @op in flight (inflight.h): the caller looks for a state after. */
+static void tp_pipe_link(struct tp_pipe_op *op)
+{
+	op->linked = true;
 	tp_inflight_enter(&op->inflight, op->pipe);
+}
+
+/*
+ * The state of a read's or a write's pipe.  A call that finds one is
+ * counted by it (its read or write lists, under its lock) and needs no
+ * other count; one that finds none is counted in flight before it looks
+ * again, so that whoever publishes a state meanwhile sees it.
+ */
+static struct tp_pipe *tp_pipe_find_or_link(struct tp_pipe_op *op)
+{
+	struct tp_pipe *st = tp_pipe_find(op->pipe);
+
+	if (st)
+		return st;
+	tp_pipe_link(op);
+	return tp_pipe_find(op->pipe);
 }
 
 /* The call is over: a fuzzy state may now be quiet. */
 static void tp_pipe_leave(struct tp_pipe_op *op, struct tp_pipe *st)
 {
-	tp_inflight_leave(&op->inflight);
+	if (op->linked)
+		tp_inflight_leave(&op->inflight);
 	if (!st || !READ_ONCE(st->fuzzy))
 		return;
 	spin_lock(&st->lock);
@@ -254,7 +278,7 @@ void tp_pipe_write_begin(struct tp_pipe_op *op)
 
 	tp_pipe_enter(op, false);
 	bag = tp_task_bag(current);
-	st = tp_pipe_find(op->pipe);
+	st = tp_pipe_find_or_link(op);
 	if (!st && bag)
 		st = tp_pipe_create(op);
 	if (!st) {
@@ -318,7 +342,7 @@ void tp_pipe_read_begin(struct tp_pipe_op *op)
 	struct tp_pipe *st;
 
 	tp_pipe_enter(op, true);
-	st = tp_pipe_find(op->pipe);
+	st = tp_pipe_find_or_link(op);
 	if (!st)
 		return;
 	spin_lock(&st->lock);
@@ -429,7 +453,9 @@ void tp_pipe_splice_begin(struct tp_pipe_op *op, bool into, struct tp_bag *bag)
 {
 	struct tp_pipe *st;
 
+	/* Never counted by the state: always in flight. */
 	tp_pipe_enter(op, false);
+	tp_pipe_link(op);
 	st = tp_pipe_find(op->pipe);
 	if (!st && into && bag)
 		st = tp_pipe_create(op);

@@ -29,6 +29,7 @@ struct tp_pipe_op {
 	u64 len;			/* bytes asked for */
 	bool packet;			/* a write in O_DIRECT (packet) mode */
 	bool reader;			/* set by *_begin() */
+	bool linked;			/* counted in flight (inflight.h) */
 	struct task_struct *task;	/* set by *_begin() */
 	struct tp_pipe *st;		/* the pipe's state, once it counts */
 	struct tp_pipe_writer *w;	/* a write with baggage: its entry */

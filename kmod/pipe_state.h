@@ -34,7 +34,7 @@ struct tp_pipe {
 	u64 w_req, r_req;		/* bytes asked by calls in flight */
 	struct list_head writers;	/* struct tp_pipe_writer */
 	struct tp_pipe_writer *spare;	/* the last one freed, for the next */
-	struct list_head readers;	/* struct tp_pipe_op, reads in flight */
+	struct list_head readers;	/* struct tp_pipe_op, reads counted */
 	struct list_head unseen;	/* pipe_sync.c: unseen sleeping readers */
 	struct tp_bag *spliced;		/* brought in by splices (fuzzy) */
 	struct tp_stream ranges;

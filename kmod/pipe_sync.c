@@ -8,13 +8,15 @@
  * exact again at a moment when it can see every call on the pipe and
  * knows where each will start:
  *
- *  - every call in flight on the pipe (inflight.h) is a read asleep in
- *    pipe_read() waiting for data: it has read nothing in this call, and
- *    will start at the pipe's current read position, offset 0 of a fresh
- *    count, so it is *adopted* there;
+ *  - every call in flight on the pipe (counted by the state, or else
+ *    linked in inflight.h) is a read asleep in pipe_read() waiting for
+ *    data: it has read nothing in this call, and will start at the
+ *    pipe's current read position, offset 0 of a fresh count, so it is
+ *    *adopted* there;
  *  - no task sleeps on the pipe in a call the probes did not see (one
  *    that began before they were armed, transit.c): its wait entry
- *    names a task that no call in flight belongs to;
+ *    names a task that no read in flight belongs to (a write in flight,
+ *    seen or not, makes the state inexact anyway);
  *  - the pipe's mutex is free (a trylock): nobody, seen or not, is inside.
  *
  * A reader asleep unseen will read bytes that no count sees: it is
@@ -117,12 +119,9 @@ static void tp_pipe_adopt(struct tp_pipe *st, struct tp_pipe_op *op)
 	st->r_req += op->len;
 }
 
-/* For each call in flight on the pipe, its list locked: it cannot return. */
-static bool tp_pipe_scan_call(struct tp_inflight *in, void *arg)
+/* One call on the pipe: adopted if it is a read asleep; false: stop. */
+static bool tp_pipe_scan_op(struct tp_pipe_scan *s, struct tp_pipe_op *op)
 {
-	struct tp_pipe_op *op = container_of(in, struct tp_pipe_op, inflight);
-	struct tp_pipe_scan *s = arg;
-
 	if (op == s->self)
 		return true;
 	if (s->nseen == TP_PIPE_SEEN_MAX) {
@@ -135,6 +134,34 @@ static bool tp_pipe_scan_call(struct tp_inflight *in, void *arg)
 	else
 		s->exact = false;
 	return true;
+}
+
+/*
+ * For each call in flight on the pipe, its list locked: it cannot return.
+ * One the state counts too was seen by tp_pipe_scan_counted().
+ */
+static bool tp_pipe_scan_call(struct tp_inflight *in, void *arg)
+{
+	struct tp_pipe_op *op = container_of(in, struct tp_pipe_op, inflight);
+	struct tp_pipe_scan *s = arg;
+
+	return op->st == s->st || tp_pipe_scan_op(s, op);
+}
+
+/*
+ * The calls the state counts itself (pipe.c links only the others in
+ * flight): reads in its list, and writes, of which it knows the bytes
+ * asked.  Under st->lock, which they need to return.
+ */
+static void tp_pipe_scan_counted(struct tp_pipe_scan *s)
+{
+	struct tp_pipe_op *op;
+
+	if (s->st->w_req)
+		s->exact = false;
+	list_for_each_entry(op, &s->st->readers, node)
+		if (!tp_pipe_scan_op(s, op))
+			return;
 }
 
 static bool tp_pipe_was_seen(const struct tp_pipe_scan *s, const void *task)
@@ -294,6 +321,7 @@ void tp_pipe_resync(struct tp_pipe *st, struct tp_pipe_op *self)
 	struct pipe_inode_info *pipe = st->pipe;
 	u64 bytes;
 
+	tp_pipe_scan_counted(&s);
 	tp_inflight_each(pipe, tp_pipe_scan_call, &s);
 	tp_pipe_prune_unseen(st);
 	if (tp_pipe_scan_unseen(&s, &pipe->rd_wait, true) |

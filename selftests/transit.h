@@ -242,17 +242,33 @@ static inline int tp_wait_readable(int fd, int bytes)
 
 /*
  * A child that holds baggage until the caller closes @hold[1]: the
- * transit probes stay armed meanwhile.
+ * transit probes stay armed meanwhile.  Returns once the child holds it
+ * (or died: tp_wait() then says so), for until then probes still armed
+ * by an earlier test may be disarmed at any moment (a second after the
+ * last baggage went).
  */
 static inline pid_t tp_keep_armed(int hold[2])
 {
-	pid_t pid = fork();
+	int ready[2];
+	pid_t pid;
 	char c;
 
+	if (pipe(ready))
+		return -1;
+	pid = fork();
 	if (pid == 0) {
 		close(hold[1]);
-		_exit(tp_set_bag("armed") || read(hold[0], &c, 1) < 0);
+		close(ready[0]);
+		if (tp_set_bag("armed"))
+			_exit(1);
+		/* EOF, no byte: the parent reads no baggage from it. */
+		close(ready[1]);
+		_exit(read(hold[0], &c, 1) < 0);
 	}
+	close(ready[1]);
+	while (read(ready[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
 	return pid;
 }
 
