@@ -153,7 +153,7 @@ floor-kmod:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/bench/floor modules
 
 bench-floor: deps all vmbench-build floor-kmod
-	@tools/vm/run --icount --timeout 3600 -- sh -c 'for m in kretprobe kprobe ftrace wrap; do \
+	@tools/vm/run --icount --timeout 3600 -- sh -c 'for m in kretprobe kprobe ftrace wrap unix; do \
 		BENCH_PROGS=vm_pipe tools/bench --rounds $(FLOOR_ROUNDS) --floor $$m || exit; done; \
 		BENCH_PROGS=vm_tcp tools/bench --rounds $(FLOOR_ROUNDS) --floor netfilter'
 

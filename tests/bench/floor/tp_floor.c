@@ -13,6 +13,9 @@
  *   mech=wrap        an ftrace_ops that sends the two functions' calls to
  *                    wrappers here (IPMODIFY, as livepatch): the cheapest
  *                    way a module can see a call's return
+ *   mech=unix        unix.c's hooks on a UNIX stream send and read: a
+ *                    kretprobe on sock_alloc_send_pskb(), kprobes on
+ *                    unix_wfree() and unix_stream_read_actor()
  *   mech=netfilter   LOCAL_IN and LOCAL_OUT hooks, IPv4 and IPv6, in every
  *                    network namespace, priorities as netns.c's
  *
@@ -30,7 +33,7 @@
 
 static char *mech = "";
 module_param(mech, charp, 0444);
-MODULE_PARM_DESC(mech, "the hooks to place: kretprobe, kprobe, ftrace, wrap or netfilter");
+MODULE_PARM_DESC(mech, "the hooks to place: kretprobe, kprobe, ftrace, wrap, unix or netfilter");
 
 static const char *const floor_syms[] = { "pipe_read", "pipe_write" };
 #define FLOOR_NSYMS ARRAY_SIZE(floor_syms)
@@ -85,6 +88,49 @@ static int floor_kprobe_init(void)
 		floor_kp_list[i] = &floor_kps[i];
 	}
 	return register_kprobes(floor_kp_list, FLOOR_NSYMS);
+}
+
+/* ---- unix ------------------------------------------------------------------- */
+
+/*
+ * unix.c's hooks on a stream send and read: the kretprobe on the buffer
+ * allocation (armed entry and return, as with baggage), the kprobes on
+ * the buffer destructor and the read actor.
+ */
+static struct kretprobe floor_unix_rp = {
+	.kp.symbol_name = "sock_alloc_send_pskb",
+	.entry_handler = floor_rp_entry,
+	.handler = floor_rp_ret,
+	.maxactive = 1024,
+};
+
+static struct kprobe floor_unix_kps[] = {
+	{ .symbol_name = "unix_wfree", .pre_handler = floor_kp_pre },
+	{ .symbol_name = "unix_stream_read_actor", .pre_handler = floor_kp_pre },
+};
+
+static struct kprobe *floor_unix_kp_list[] = {
+	&floor_unix_kps[0], &floor_unix_kps[1],
+};
+
+static int floor_unix_init(void)
+{
+	int err = register_kprobes(floor_unix_kp_list,
+				   ARRAY_SIZE(floor_unix_kp_list));
+
+	if (err)
+		return err;
+	err = register_kretprobe(&floor_unix_rp);
+	if (err)
+		unregister_kprobes(floor_unix_kp_list,
+				   ARRAY_SIZE(floor_unix_kp_list));
+	return err;
+}
+
+static void floor_unix_exit(void)
+{
+	unregister_kretprobe(&floor_unix_rp);
+	unregister_kprobes(floor_unix_kp_list, ARRAY_SIZE(floor_unix_kp_list));
 }
 
 /* ---- ftrace ----------------------------------------------------------------- */
@@ -226,7 +272,8 @@ static struct pernet_operations floor_net_ops = {
 /* ---- module ------------------------------------------------------------------ */
 
 enum floor_mech {
-	FLOOR_KRETPROBE, FLOOR_KPROBE, FLOOR_FTRACE, FLOOR_WRAP, FLOOR_NETFILTER
+	FLOOR_KRETPROBE, FLOOR_KPROBE, FLOOR_FTRACE, FLOOR_WRAP, FLOOR_UNIX,
+	FLOOR_NETFILTER
 };
 
 static const char *const floor_mechs[] = {
@@ -234,6 +281,7 @@ static const char *const floor_mechs[] = {
 	[FLOOR_KPROBE] = "kprobe",
 	[FLOOR_FTRACE] = "ftrace",
 	[FLOOR_WRAP] = "wrap",
+	[FLOOR_UNIX] = "unix",
 	[FLOOR_NETFILTER] = "netfilter",
 };
 
@@ -251,10 +299,12 @@ static int __init floor_init(void)
 		return floor_ftrace_start(&floor_ftrace_ops);
 	case FLOOR_WRAP:
 		return floor_ftrace_start(&floor_wrap_ops);
+	case FLOOR_UNIX:
+		return floor_unix_init();
 	case FLOOR_NETFILTER:
 		return register_pernet_subsys(&floor_net_ops);
 	}
-	pr_err("tp_floor: mech=%s: want kretprobe, kprobe, ftrace, wrap or netfilter\n",
+	pr_err("tp_floor: mech=%s: want kretprobe, kprobe, ftrace, wrap, unix or netfilter\n",
 	       mech);
 	return -EINVAL;
 }
@@ -277,6 +327,9 @@ static void __exit floor_exit(void)
 		ftrace_free_filter(&floor_wrap_ops);
 		/* A wrapper past its module_put() is not yet out of our text. */
 		synchronize_rcu_tasks();
+		break;
+	case FLOOR_UNIX:
+		floor_unix_exit();
 		break;
 	case FLOOR_NETFILTER:
 		unregister_pernet_subsys(&floor_net_ops);
