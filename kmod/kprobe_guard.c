@@ -27,7 +27,9 @@
  * through it, and calls the probe's own handler after it: a kprobe's
  * (struct tp_kprobe), or a kretprobe's, which is the kernel's
  * (/sys/kernel/debug/kprobes/list, which tells kretprobes by it, then
- * lists them with "k" rather than "r").
+ * lists them with "k" rather than "r").  The entry hooks of ftrace_hook.c
+ * meet the same traps at their own call sites, where no kprobe is, and
+ * settle them the same way (tp_late_trap_settle()).
  */
 
 #include <linux/hardirq.h>
@@ -42,27 +44,33 @@ static atomic_long_t tp_kprobe_late_unseen = ATOMIC_LONG_INIT(0);
 /* The kernel's pre_handler of every kretprobe, set at registration. */
 static kprobe_pre_handler_t tp_kretprobe_pre;
 
-/* True when this hit is a late trap: the handler must not run. */
-static bool tp_kprobe_late(struct kprobe *p, struct pt_regs *regs)
+/* Does what the call site @site now holds, as described above. */
+void tp_late_trap_settle(unsigned long site, struct pt_regs *regs, bool armed)
 {
-	unsigned long site = (unsigned long)p->addr;
 	u8 insn[CALL_INSN_SIZE];
 
-	if (likely(!in_nmi() || !(p->flags & KPROBE_FLAG_FTRACE)))
-		return false;
 	/* The last byte rewritten is the first: the rest is settled. */
-	memcpy(insn, p->addr, sizeof(insn));
+	memcpy(insn, (void *)site, sizeof(insn));
 	if (insn[0] == CALL_INSN_OPCODE) {
 		int3_emulate_call(regs, site + CALL_INSN_SIZE +
 				  get_unaligned((s32 *)(insn + 1)));
-		return true;
+		return;
 	}
-	if (!kprobe_disabled(p))
+	if (armed)
 		atomic_long_inc(&tp_kprobe_late_unseen);
 	if (insn[0] == INT3_INSN_OPCODE)
 		instruction_pointer_set(regs, site);
 	else
 		instruction_pointer_set(regs, site + CALL_INSN_SIZE);
+}
+NOKPROBE_SYMBOL(tp_late_trap_settle);
+
+/* True when this hit is a late trap: the handler must not run. */
+static bool tp_kprobe_late(struct kprobe *p, struct pt_regs *regs)
+{
+	if (likely(!in_nmi() || !(p->flags & KPROBE_FLAG_FTRACE)))
+		return false;
+	tp_late_trap_settle((unsigned long)p->addr, regs, !kprobe_disabled(p));
 	return true;
 }
 NOKPROBE_SYMBOL(tp_kprobe_late);

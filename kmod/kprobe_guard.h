@@ -28,6 +28,12 @@ long tp_kprobes_missed(const struct tp_kprobe *probes, int num);
 /* register_kretprobes() for kretprobes registered disabled, guarded. */
 int tp_register_kretprobes(struct kretprobe **rps, int num);
 
+/*
+ * Settles a late trap on the ftrace call site @site (regs: the trap's,
+ * its ip just past the int3); a call @armed hooks did not see is counted.
+ */
+void tp_late_trap_settle(unsigned long site, struct pt_regs *regs, bool armed);
+
 /* Late traps whose call was not seen, for the probe misses of STATUS. */
 long tp_kprobe_late_count(void);
 

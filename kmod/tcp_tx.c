@@ -22,13 +22,12 @@
  * except the newest, which the next write compares against.
  */
 
-#include <linux/kprobes.h>
 #include <linux/slab.h>
 #include <net/tcp.h>
 
 #include "atom.h"
 #include "fault.h"
-#include "kprobe_guard.h"
+#include "ftrace_hook.h"
 #include "netns.h"
 #include "stats.h"
 #include "task.h"
@@ -271,15 +270,15 @@ void tp_tx_frag(const struct tp_anchor *a, struct tp_opt_frag *frag)
 }
 
 /* Entry of tcp_sendmsg_locked() and do_tcp_sendpages(): socket locked. */
-static int tp_tx_write_pre(struct kprobe *kp, struct pt_regs *regs)
+static void tp_tx_write_hook(struct pt_regs *args)
 {
-	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(args, 0);
 	struct tp_bag *bag = tp_task_bag(current);
 	struct tp_conn *conn;
 
 	/* No baggage here, none in any newest version: nothing changes. */
 	if (!bag && !atomic_read(&tp_tx_carrying))
-		return 0;
+		return;
 	rcu_read_lock();
 	conn = tp_conn_find(sk);
 	if (conn && READ_ONCE(conn->peer) && tp_net_enabled(sock_net(sk)) &&
@@ -293,26 +292,21 @@ static int tp_tx_write_pre(struct kprobe *kp, struct pt_regs *regs)
 	}
 	rcu_read_unlock();
 	tp_bag_put(bag);
-	return 0;
 }
 
-static struct tp_kprobe tp_tx_kps[] = {
-	TP_KPROBE("tcp_sendmsg_locked", tp_tx_write_pre, KPROBE_FLAG_DISABLED),
-	TP_KPROBE("do_tcp_sendpages", tp_tx_write_pre, KPROBE_FLAG_DISABLED),
+static struct tp_hook tp_tx_hooks[] = {
+	TP_HOOK("tcp_sendmsg_locked", tp_tx_write_hook),
+	TP_HOOK("do_tcp_sendpages", tp_tx_write_hook),
 };
 
 static void tp_tx_arm(bool on)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(tp_tx_kps); i++)
-		tp_transit_switch(&tp_tx_kps[i].kp, on);
+	for (i = 0; i < ARRAY_SIZE(tp_tx_hooks); i++)
+		tp_hook_switch(&tp_tx_hooks[i], on);
 }
 
-static long tp_tx_missed(void)
-{
-	return tp_kprobes_missed(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
-}
 
 /* A connection whose newest version holds baggage keeps them armed. */
 static bool tp_tx_holding(void)
@@ -326,13 +320,12 @@ static bool tp_tx_holding(void)
  */
 static struct tp_transit_probes tp_tx_probes = {
 	.arm = tp_tx_arm,
-	.misses = tp_tx_missed,
 	.busy = tp_tx_holding,
 };
 
 int tp_tx_init(void)
 {
-	int err = tp_register_kprobes(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
+	int err = tp_hooks_add(tp_tx_hooks, ARRAY_SIZE(tp_tx_hooks));
 
 	if (!err)
 		tp_transit_attach(&tp_tx_probes);
@@ -342,5 +335,4 @@ int tp_tx_init(void)
 void tp_tx_exit(void)
 {
 	tp_transit_detach(&tp_tx_probes);
-	tp_unregister_kprobes(tp_tx_kps, ARRAY_SIZE(tp_tx_kps));
 }

@@ -22,6 +22,7 @@
 #include <net/netlink.h>
 
 #include "credit.h"
+#include "ftrace_hook.h"
 #include "inflight.h"
 #include "kprobe_guard.h"
 #include "limits.h"
@@ -152,6 +153,7 @@ static const struct tp_transit_part {
 	int (*init)(void);
 	void (*exit)(void);
 } tp_transit_parts[] = {
+	{ tp_hooks_init, tp_hooks_exit },
 	{ tp_stream_cache_init, tp_stream_cache_exit },
 	{ tp_inflight_init, tp_inflight_exit },
 	{ tp_credit_init, tp_credit_exit },
@@ -201,7 +203,8 @@ int tp_transit_nl_status(struct sk_buff *msg)
 
 	down_read(&tp_transit_rwsem);
 	list_for_each_entry(p, &tp_transit_sets, node)
-		misses += p->misses();
+		if (p->misses)
+			misses += p->misses();
 	up_read(&tp_transit_rwsem);
 
 	if (nla_put_u32(msg, TRACINGPLANE_A_STATUS_MAX_RANGES,

@@ -38,7 +38,7 @@ bool tp_transit_armed(void);
 struct tp_transit_probes {
 	struct list_head node;
 	void (*arm)(bool on);
-	long (*misses)(void);	/* calls the probes did not see */
+	long (*misses)(void);	/* calls the probes did not see, or NULL */
 	bool (*busy)(void);
 };
 

@@ -252,7 +252,7 @@ TEST_F_TIMEOUT(pipe, probes_armed_only_while_baggage_exists, 180)
 	EXPECT_EQ(1, tp_probe_armed("pipe_read"));
 	EXPECT_EQ(1, tp_probe_armed("pipe_write"));
 	EXPECT_EQ(1, tp_probe_armed("free_pipe_info"));
-	EXPECT_EQ(1, tp_probe_armed("sock_alloc_send_pskb"));
+	EXPECT_EQ(1, tp_probe_armed("unix_scm_to_skb"));
 	EXPECT_EQ(1, tp_probe_armed("tcp_sendmsg_locked"));
 
 	ASSERT_EQ(0, tp_set_bag(NULL));

@@ -89,9 +89,29 @@ static inline int tp_wait(pid_t pid)
 	return 128 + WTERMSIG(status);
 }
 
+/* Is there a line in @path that starts with @prefix?  -1: no such file. */
+static inline int tp_file_has_line(const char *path, const char *prefix)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, prefix, strlen(prefix));
+	fclose(f);
+	return found;
+}
+
+#define TP_TRACING "/sys/kernel/debug/tracing/"
+
 /*
- * The state of the kprobe on @symbol as /sys/kernel/debug/kprobes/list
- * shows it: 1 armed, 0 disarmed ([DISABLED]), -1 not found.
+ * The state of the module's probe or hook on @symbol: 1 armed, 0
+ * disarmed, -1 not found.  A kprobe shows in /sys/kernel/debug/kprobes/
+ * list, with [DISABLED] while disarmed; an ftrace hook (kmod/
+ * ftrace_hook.c) shows in enabled_functions while armed only, so a
+ * function ftrace can hook that is not there is taken as disarmed.
  */
 static inline int tp_probe_armed(const char *symbol)
 {
@@ -106,7 +126,14 @@ static inline int tp_probe_armed(const char *symbol)
 		if (strstr(line, want))
 			state = !strstr(line, "[DISABLED]");
 	fclose(f);
-	return state;
+	if (state >= 0)
+		return state;
+	snprintf(want, sizeof(want), "%s ", symbol);
+	if (tp_file_has_line(TP_TRACING "enabled_functions", want) == 1)
+		return 1;
+	snprintf(want, sizeof(want), "%s\n", symbol);
+	return tp_file_has_line(TP_TRACING "available_filter_functions",
+				want) == 1 ? 0 : -1;
 }
 
 /* Polls (at most 30 s) until the probe on @symbol is in @state. */

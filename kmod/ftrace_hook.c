@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Entry hooks on one ftrace_ops.
+ *
+ * A kprobe on a function's entry rides ftrace as well, but every call
+ * then also goes through the kprobe layer (the current kprobe, a full
+ * register frame, the late-trap guard): an empty one costs +3 % of a
+ * pipe ping-pong where an ftrace_ops costs +0.5 % (Documentation/
+ * benchmarks.md, "Floors").  So the transit layer's hot hooks that need
+ * no return are ftrace callbacks.
+ *
+ * One ftrace_ops serves every hook of the module and finds the hook by
+ * the call site it is called from.  A module's ftrace_ops gets its own
+ * trampoline, freed on unregistration after an RCU-tasks grace period
+ * (a second or more under TCG): too slow for the transit layer, which
+ * arms and disarms its hooks whenever baggage comes and goes.  So the
+ * ops is registered once, and a hook is armed by adding its function to
+ * the ops' filter and disarmed by taking it out.  An empty filter would
+ * mean every function of the kernel: the filter always holds
+ * tp_hook_anchor(), which nothing calls.
+ *
+ * The recursion flag has ftrace run the callback with preemption off and
+ * turn away a callback reentered in the same context, as a kprobe's is.
+ *
+ * Late int3 traps (kprobe_guard.c) hit these call sites too.  With no
+ * kprobe there, the kernel passes them to the die notifiers, where
+ * tp_hook_die() settles them as the kprobe guard does.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ftrace.h>
+#include <linux/kdebug.h>
+#include <linux/kprobes.h>
+#include <linux/notifier.h>
+#include <asm/text-patching.h>
+
+#include "ftrace_hook.h"
+#include "kprobe_guard.h"
+
+/* Written before a hook is first armed, read by the callback. */
+static struct tp_hook *tp_hooks[TP_HOOKS_MAX];
+static int tp_hook_count;
+
+static notrace struct tp_hook *tp_hook_at(unsigned long site)
+{
+	int i, n = READ_ONCE(tp_hook_count);
+
+	for (i = 0; i < n; i++)
+		if (tp_hooks[i]->site == site)
+			return tp_hooks[i];
+	return NULL;
+}
+NOKPROBE_SYMBOL(tp_hook_at);
+
+/* Only the argument registers of @fregs are set (no FL_SAVE_REGS). */
+static void notrace tp_hook_call(unsigned long ip, unsigned long parent_ip,
+				 struct ftrace_ops *ops,
+				 struct ftrace_regs *fregs)
+{
+	struct tp_hook *hook = tp_hook_at(ip);
+
+	if (hook)
+		hook->fn(&fregs->regs);
+}
+
+static struct ftrace_ops tp_hook_ops = {
+	.func = tp_hook_call,
+	.flags = FTRACE_OPS_FL_RECURSION,
+};
+
+/* Keeps the filter from being empty; never called. */
+static noinline void tp_hook_anchor(void)
+{
+	barrier();
+}
+
+static int tp_hook_die(struct notifier_block *nb, unsigned long val,
+		       void *data)
+{
+	struct die_args *args = data;
+	unsigned long site;
+	struct tp_hook *hook;
+
+	if (val != DIE_INT3 || user_mode(args->regs))
+		return NOTIFY_DONE;
+	site = instruction_pointer(args->regs) - INT3_INSN_SIZE;
+	hook = tp_hook_at(site);
+	if (!hook)
+		return NOTIFY_DONE;
+	tp_late_trap_settle(site, args->regs, READ_ONCE(hook->armed));
+	return NOTIFY_STOP;
+}
+NOKPROBE_SYMBOL(tp_hook_die);
+
+static struct notifier_block tp_hook_die_nb = {
+	.notifier_call = tp_hook_die,
+};
+
+/*
+ * The call site of @sym: kallsyms_lookup_name() is not exported, but a
+ * kprobe registered on a symbol learns its address, and whether it is a
+ * site ftrace patches.
+ */
+static int tp_hook_find(const char *sym, unsigned long *site)
+{
+	struct kprobe kp = { .symbol_name = sym, .flags = KPROBE_FLAG_DISABLED };
+	int err = register_kprobe(&kp);
+
+	if (err)
+		return err;
+	*site = (unsigned long)kp.addr;
+	err = kp.flags & KPROBE_FLAG_FTRACE ? 0 : -EOPNOTSUPP;
+	unregister_kprobe(&kp);
+	return err;
+}
+
+int tp_hooks_add(struct tp_hook *hooks, int num)
+{
+	int i, err;
+
+	if (tp_hook_count + num > TP_HOOKS_MAX)
+		return -ENOSPC;
+	for (i = 0; i < num; i++) {
+		err = tp_hook_find(hooks[i].symbol, &hooks[i].site);
+		if (err) {
+			pr_err("cannot hook %s: %d\n",
+			       hooks[i].symbol, err);
+			return err;
+		}
+	}
+	for (i = 0; i < num; i++)
+		tp_hooks[tp_hook_count + i] = &hooks[i];
+	WRITE_ONCE(tp_hook_count, tp_hook_count + num);
+	return 0;
+}
+
+void tp_hook_switch(struct tp_hook *hook, bool on)
+{
+	int err = ftrace_set_filter_ip(&tp_hook_ops, hook->site, !on, 0);
+
+	if (err)
+		pr_warn_ratelimited("cannot %s the hook on %s: %d\n",
+				    on ? "arm" : "disarm", hook->symbol, err);
+	else
+		WRITE_ONCE(hook->armed, on);
+}
+
+int tp_hooks_init(void)
+{
+	int err = ftrace_set_filter_ip(&tp_hook_ops,
+				       (unsigned long)tp_hook_anchor, 0, 0);
+
+	if (err)
+		return err;
+	err = register_die_notifier(&tp_hook_die_nb);
+	if (err)
+		goto free_filter;
+	err = register_ftrace_function(&tp_hook_ops);
+	if (err)
+		goto unregister_die;
+	return 0;
+
+unregister_die:
+	unregister_die_notifier(&tp_hook_die_nb);
+free_filter:
+	ftrace_free_filter(&tp_hook_ops);
+	return err;
+}
+
+/* Every hook is disarmed: their parts have gone. */
+void tp_hooks_exit(void)
+{
+	unregister_ftrace_function(&tp_hook_ops);
+	unregister_die_notifier(&tp_hook_die_nb);
+	ftrace_free_filter(&tp_hook_ops);
+	tp_hook_count = 0;
+}
