@@ -4,7 +4,8 @@
 # The transit probes switched on and off while pipes are busy
 # (Documentation/transit.rst, "Cost"): each switch rewrites the probed
 # call sites, and a CPU that takes a late trap on one must still make its
-# call (kmod/kprobe_guard.c).  Busy pipelines check their data while
+# call (kmod/kprobe_guard.c).  Busy pipelines, UNIX sockets and TCP
+# connections check their data while
 # tpctl run arms the probes and the idle worker disarms them a second
 # later, over and over, for SWITCH_SECS (60; the debug kernel under TCG
 # manages four or five switches in that time).  Run by selftests/run with
@@ -44,6 +45,30 @@ pump() {
 # the data in big writes and in 64-byte ones, through three pipes each
 big() { cat <"$D/data" | cat | cat; }
 small() { dd if="$D/data" bs=64 2>/dev/null | cat | cat; }
+# the data in 1000-byte sends over a UNIX socketpair (unix) or a TCP
+# connection over loopback (tcp): their hooks are ftrace's
+# (kmod/ftrace_hook.c), whose late traps the die notifier settles
+sock() {
+	python3 -c '
+import os, socket, sys
+data = open(sys.argv[2], "rb").read()
+if sys.argv[1] == "unix":
+    a, b = socket.socketpair()
+else:
+    ls = socket.create_server(("127.0.0.1", 0))
+    a = socket.create_connection(ls.getsockname())
+    b = ls.accept()[0]
+if os.fork() == 0:
+    b.close()
+    for i in range(0, len(data), 1000):
+        a.sendall(data[i:i + 1000])
+    os._exit(0)
+a.close()
+while chunk := b.recv(65536):
+    sys.stdout.buffer.write(chunk)
+os.wait()
+' "$1" "$D/data"
+}
 
 switch_under_load() {
 	local switches=0
@@ -53,6 +78,10 @@ switch_under_load() {
 	PIDS+=($!)
 	pump small small &
 	PIDS+=($!)
+	pump unix sock unix &
+	PIDS+=($!)
+	pump tcp sock tcp &
+	PIDS+=($!)
 	while [ "$SECONDS" -lt "$end" ]; do
 		$T run -b switch=1 -- true || return 1
 		poll 30 disarmed || return 1
@@ -60,7 +89,8 @@ switch_under_load() {
 	done
 	wait "${PIDS[@]}"
 	PIDS=()
-	log "$switches switches; $(grep -c . "$D/big") big and $(grep -c . "$D/small") small rounds;" \
+	log "$switches switches; $(grep -c . "$D/big") big, $(grep -c . "$D/small") small," \
+		"$(grep -c . "$D/unix") UNIX and $(grep -c . "$D/tcp") TCP rounds;" \
 		"$($T status | grep probe_misses)"
 	[ "$switches" -ge 2 ] || { log "only $switches switches"; return 1; }
 }
@@ -78,11 +108,13 @@ no_kernel_report() {
 
 head -c 1000000 /dev/urandom >"$D/data"
 mark=$(dmesg | wc -l)
-tap "probes armed and disarmed at least twice in ${SWITCH_SECS:-60} s of busy pipes" \
+tap "probes armed and disarmed at least twice in ${SWITCH_SECS:-60} s of busy pipes and sockets" \
 	switch_under_load
 stop_pids
 tap "every round of big writes through three pipes kept its data" rounds big
 tap "every round of 64-byte writes through three pipes kept its data" rounds small
+tap "every round of 1000-byte sends over a UNIX socketpair kept its data" rounds unix
+tap "every round of 1000-byte sends over TCP kept its data" rounds tcp
 tap "no kernel report while the call sites were rewritten" no_kernel_report
 
 rm -rf "$D"
