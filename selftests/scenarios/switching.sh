@@ -45,29 +45,37 @@ pump() {
 # the data in big writes and in 64-byte ones, through three pipes each
 big() { cat <"$D/data" | cat | cat; }
 small() { dd if="$D/data" bs=64 2>/dev/null | cat | cat; }
-# the data in 1000-byte sends over a UNIX socketpair (unix) or a TCP
-# connection over loopback (tcp): their hooks are ftrace's
-# (kmod/ftrace_hook.c), whose late traps the die notifier settles
-sock() {
+# sockpump NAME: until the deadline, the data in 1000-byte sends over a
+# UNIX socketpair (unix) or a TCP connection over loopback (tcp), one line
+# per round in $D/NAME like pump's.  Their hooks are ftrace's
+# (kmod/ftrace_hook.c), whose late traps the die notifier settles.  One
+# python3 for all rounds: starting it is the slow part on the debug kernel.
+sockpump() {
 	python3 -c '
-import os, socket, sys
-data = open(sys.argv[2], "rb").read()
-if sys.argv[1] == "unix":
-    a, b = socket.socketpair()
-else:
-    ls = socket.create_server(("127.0.0.1", 0))
-    a = socket.create_connection(ls.getsockname())
-    b = ls.accept()[0]
-if os.fork() == 0:
+import os, socket, sys, time
+kind, data, end = sys.argv[1], open(sys.argv[2], "rb").read(), float(sys.argv[3])
+while time.time() < end:
+    if kind == "unix":
+        a, b = socket.socketpair()
+    else:
+        ls = socket.create_server(("127.0.0.1", 0))
+        a = socket.create_connection(ls.getsockname())
+        b = ls.accept()[0]
+        ls.close()
+    if os.fork() == 0:
+        b.close()
+        for i in range(0, len(data), 1000):
+            a.sendall(data[i:i + 1000])
+        os._exit(0)
+    a.close()
+    got = bytearray()
+    while chunk := b.recv(65536):
+        got += chunk
     b.close()
-    for i in range(0, len(data), 1000):
-        a.sendall(data[i:i + 1000])
-    os._exit(0)
-a.close()
-while chunk := b.recv(65536):
-    sys.stdout.buffer.write(chunk)
-os.wait()
-' "$1" "$D/data"
+    os.wait()
+    print("ok" if got == data else "%d bytes, not the data" % len(got), flush=True)
+    time.sleep(0.5)  # leave the CPUs to the switching
+' "$1" "$D/data" "$(($(date +%s) + end - SECONDS))" >"$D/$1"
 }
 
 switch_under_load() {
@@ -78,9 +86,9 @@ switch_under_load() {
 	PIDS+=($!)
 	pump small small &
 	PIDS+=($!)
-	pump unix sock unix &
+	sockpump unix &
 	PIDS+=($!)
-	pump tcp sock tcp &
+	sockpump tcp &
 	PIDS+=($!)
 	while [ "$SECONDS" -lt "$end" ]; do
 		$T run -b switch=1 -- true || return 1
