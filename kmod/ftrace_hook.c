@@ -44,7 +44,8 @@ static int tp_hook_count;
 
 static notrace struct tp_hook *tp_hook_at(unsigned long site)
 {
-	int i, n = READ_ONCE(tp_hook_count);
+	/* Pairs with tp_hooks_add(): the entries are written before. */
+	int i, n = smp_load_acquire(&tp_hook_count);
 
 	for (i = 0; i < n; i++)
 		if (tp_hooks[i]->site == site)
@@ -53,14 +54,21 @@ static notrace struct tp_hook *tp_hook_at(unsigned long site)
 }
 NOKPROBE_SYMBOL(tp_hook_at);
 
-/* Only the argument registers of @fregs are set (no FL_SAVE_REGS). */
+/*
+ * Preemption is off here (ftrace_ops_assist_func()), not before it: a
+ * task preempted in the trampoline may get here after its hook was
+ * disarmed, so a disarmed hook does nothing, and whoever disarms waits
+ * for an RCU grace period before freeing what the hook uses.  Only the
+ * argument registers of @fregs are set (x86's ftrace_regs is a pt_regs;
+ * no FL_SAVE_REGS).
+ */
 static void notrace tp_hook_call(unsigned long ip, unsigned long parent_ip,
 				 struct ftrace_ops *ops,
 				 struct ftrace_regs *fregs)
 {
 	struct tp_hook *hook = tp_hook_at(ip);
 
-	if (hook)
+	if (hook && READ_ONCE(hook->armed))
 		hook->fn(&fregs->regs);
 }
 
@@ -131,19 +139,27 @@ int tp_hooks_add(struct tp_hook *hooks, int num)
 	}
 	for (i = 0; i < num; i++)
 		tp_hooks[tp_hook_count + i] = &hooks[i];
-	WRITE_ONCE(tp_hook_count, tp_hook_count + num);
+	/* The die notifier may look at the table at any time. */
+	smp_store_release(&tp_hook_count, tp_hook_count + num);
 	return 0;
 }
 
-void tp_hook_switch(struct tp_hook *hook, bool on)
+int tp_hook_switch(struct tp_hook *hook, bool on)
 {
-	int err = ftrace_set_filter_ip(&tp_hook_ops, hook->site, !on, 0);
+	int err;
 
-	if (err)
+	if (hook->armed == on)
+		return 0;
+	/* Marked armed before its site calls, disarmed before it stops. */
+	WRITE_ONCE(hook->armed, on);
+	err = ftrace_set_filter_ip(&tp_hook_ops, hook->site, !on, 0);
+	if (err) {
 		pr_warn_ratelimited("cannot %s the hook on %s: %d\n",
 				    on ? "arm" : "disarm", hook->symbol, err);
-	else
-		WRITE_ONCE(hook->armed, on);
+		if (on)
+			WRITE_ONCE(hook->armed, false);
+	}
+	return err;
 }
 
 int tp_hooks_init(void)
@@ -168,7 +184,12 @@ free_filter:
 	return err;
 }
 
-/* Every hook is disarmed: their parts have gone. */
+/*
+ * Every hook is disarmed: their parts have gone.  Once the notifier is
+ * gone, a late trap at a former hook site (kprobe_guard.c) would find
+ * neither a kprobe nor it: the VM harness runs QEMU so that none comes
+ * (Documentation/testing.rst, "The VM harness").
+ */
 void tp_hooks_exit(void)
 {
 	unregister_ftrace_function(&tp_hook_ops);

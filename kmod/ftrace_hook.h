@@ -19,7 +19,7 @@ struct tp_hook {
 	 */
 	void (*fn)(struct pt_regs *args);
 	unsigned long site;	/* the call site ftrace patches */
-	bool armed;
+	bool armed;		/* the handler runs only if set */
 };
 
 #define TP_HOOK(sym, handler)	{ .symbol = (sym), .fn = (handler) }
@@ -35,7 +35,12 @@ void tp_hooks_exit(void);
  * until tp_hooks_exit().  Fails if one cannot be hooked.
  */
 int tp_hooks_add(struct tp_hook *hooks, int num);
-/* Arms or disarms @hook (process context: patches the kernel's text). */
-void tp_hook_switch(struct tp_hook *hook, bool on);
+/*
+ * Arms or disarms @hook (process context: patches the kernel's text).  A
+ * handler may still run, preemption off, until an RCU grace period after
+ * it is disarmed.  Returns 0 or the error of arming (disarmed then).
+ * Switching a hook to the state it is in does nothing.
+ */
+int tp_hook_switch(struct tp_hook *hook, bool on);
 
 #endif /* TP_FTRACE_HOOK_H */

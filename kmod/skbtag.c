@@ -88,7 +88,10 @@ void tp_skbtag_drop(const struct sk_buff *skb)
 	}
 }
 
-/* Returns 0, or -EEXIST when @skb has a tag already. */
+/*
+ * Returns 0, -EEXIST when @skb has a tag already, or -ENOMEM (counted)
+ * when the tag could not be added.
+ */
 static int tp_skbtag_insert(const struct sk_buff *skb, struct tp_bag *bag)
 {
 	struct tp_skbtag *tag;
@@ -97,7 +100,7 @@ static int tp_skbtag_insert(const struct sk_buff *skb, struct tp_bag *bag)
 	tag = kmem_cache_alloc(tp_skbtag_cache, GFP_ATOMIC | __GFP_NOWARN);
 	if (!tag) {
 		atomic_long_inc(&tp_stats.alloc_fails);
-		return 0;
+		return -ENOMEM;
 	}
 	/* A lookup of the tag's former self may hold the lock. */
 	spin_lock(&tag->lock);
@@ -119,7 +122,7 @@ static int tp_skbtag_insert(const struct sk_buff *skb, struct tp_bag *bag)
 	if (err == -EEXIST)
 		return err;
 	atomic_long_inc(&tp_stats.alloc_fails);
-	return 0;
+	return -ENOMEM;
 }
 
 /* @skb's tag takes @bag (@replace) or merges it; false: it has none. */
@@ -142,25 +145,31 @@ static bool tp_skbtag_update(const struct sk_buff *skb, struct tp_bag *bag,
 	}
 	rcu_read_unlock();
 	tp_bag_put(old);
-	return tag;
+	return tag != NULL;
 }
 
 void tp_skbtag_set(const struct sk_buff *skb, struct tp_bag *bag)
 {
-	if (!bag)
+	int err = -ENOENT;
+
+	while (bag) {
+		err = tp_skbtag_insert(skb, bag);
+		if (err != -EEXIST || tp_skbtag_update(skb, bag, true))
+			break;
+	}
+	/* No baggage, or none attached: no stale tag may stay either. */
+	if (err && err != -EEXIST)
 		tp_skbtag_drop(skb);
-	else
-		while (tp_skbtag_insert(skb, bag) == -EEXIST &&
-		       !tp_skbtag_update(skb, bag, true))
-			;
 }
 
 void tp_skbtag_merge(const struct sk_buff *skb, struct tp_bag *bag)
 {
-	if (bag)
-		while (!tp_skbtag_update(skb, bag, false) &&
-		       tp_skbtag_insert(skb, bag) == -EEXIST)
-			;
+	if (!bag)
+		return;
+	while (!tp_skbtag_update(skb, bag, false)) {
+		if (tp_skbtag_insert(skb, bag) != -EEXIST)
+			break;
+	}
 }
 
 struct tp_bag *tp_skbtag_get(const struct sk_buff *skb)

@@ -100,6 +100,7 @@ void tp_transit_attach(struct tp_transit_probes *probes)
 	up_write(&tp_transit_rwsem);
 }
 
+/* Returns once no handler of the set runs any more (they run under RCU). */
 void tp_transit_detach(struct tp_transit_probes *probes)
 {
 	down_write(&tp_transit_rwsem);
@@ -107,6 +108,7 @@ void tp_transit_detach(struct tp_transit_probes *probes)
 	if (tp_transit_on)
 		probes->arm(false);
 	up_write(&tp_transit_rwsem);
+	synchronize_rcu();
 }
 
 void tp_transit_hold(bool arm)
@@ -133,7 +135,8 @@ void tp_transit_release(void)
  * between the test and the disarming.  A handler already running may
  * still leave baggage of a part's own behind, though (a write by a task
  * whose baggage another task just cleared): once every such handler is
- * over (they run with preemption off), a second look re-arms if so.
+ * over (they run with preemption off; an ftrace hook's does nothing unless
+ * it sees its hook armed), a second look re-arms if so.
  */
 static void tp_transit_idle(struct work_struct *work)
 {

@@ -19,10 +19,11 @@
  *	copies from (MSG_PEEK too): the reader is credited with its tag.
  *  __skb_try_recv_datagram() (kretprobe): hands a datagram or seqpacket
  *	read its message; the reader is credited with the message's tag.
- *  unix_stream_sendpage(): splice and sendfile into a stream socket may
- *	append to the buffer at the tail of the receiver's queue instead of
- *	queueing one, so the sender's baggage is merged into that buffer's
- *	tag first (over-approximating its earlier bytes).
+ *  skb_append_pagefrags(): splice and sendfile into a stream socket
+ *	(unix_stream_sendpage()) may append to the buffer at the tail of the
+ *	receiver's queue instead of queueing one, so the sender's baggage
+ *	is merged into that buffer's tag (over-approximating its earlier
+ *	bytes).
  *
  * All but the datagram read are entry hooks on ftrace (ftrace_hook.c),
  * which cost a tenth of a kprobe: a stream send and read are as cheap as
@@ -100,28 +101,26 @@ static int tp_unix_dgram_ret(struct kretprobe_instance *ri, struct pt_regs *regs
 	return 0;
 }
 
-/*
- * unix_stream_sendpage(socket, page, offset, size, flags).  The receive
- * queue's lock is the one sendpage itself takes to find the tail buffer.
- */
-static void tp_unix_sendpage(struct pt_regs *args)
-{
-	struct socket *sock = (struct socket *)regs_get_kernel_argument(args, 0);
-	struct sock *peer;
-	struct sk_buff *tail;
-	struct tp_bag *bag = tp_task_bag(current);
+static struct tp_hook tp_unix_hooks[];
+#define TP_UNIX_WFREE	(tp_unix_hooks[0].site)
 
-	if (!bag)
+/*
+ * skb_append_pagefrags(skb, page, offset, size): unix_stream_sendpage()
+ * appends to a buffer under the receiver's queue lock.  A buffer already
+ * queued has unix_wfree() as its destructor, and the sender's baggage is
+ * merged into its tag; a new one is tagged at unix_scm_to_skb().
+ */
+static void tp_unix_append(struct pt_regs *args)
+{
+	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(args, 0);
+	struct tp_bag *bag;
+
+	if ((unsigned long)skb->destructor != TP_UNIX_WFREE)
 		return;
-	peer = READ_ONCE(unix_peer(sock->sk));
-	if (peer) {
-		spin_lock(&peer->sk_receive_queue.lock);
-		tail = skb_peek_tail(&peer->sk_receive_queue);
-		if (tail) {
-			tp_skbtag_merge(tail, bag);
-			atomic_long_inc(&tp_stats.overapprox);
-		}
-		spin_unlock(&peer->sk_receive_queue.lock);
+	bag = tp_task_bag(current);
+	if (bag) {
+		tp_skbtag_merge(skb, bag);
+		atomic_long_inc(&tp_stats.overapprox);
 	}
 	tp_bag_put(bag);
 }
@@ -134,12 +133,12 @@ static struct kretprobe tp_unix_dgram_rp = {
 	.maxactive = 256,
 };
 
-/* The free hook first: no tag may outlive its buffer. */
+/* The free hook first (TP_UNIX_WFREE): no tag may outlive its buffer. */
 static struct tp_hook tp_unix_hooks[] = {
 	TP_HOOK("unix_wfree", tp_unix_free),
 	TP_HOOK("unix_scm_to_skb", tp_unix_tag),
 	TP_HOOK("unix_stream_read_actor", tp_unix_stream_read),
-	TP_HOOK("unix_stream_sendpage", tp_unix_sendpage),
+	TP_HOOK("skb_append_pagefrags", tp_unix_append),
 };
 
 static long tp_unix_probe_misses(void)
@@ -152,9 +151,11 @@ static void tp_unix_arm(bool on)
 {
 	int i;
 
+	/* Stop at a hook that cannot be armed: the free hook comes first. */
 	if (on)
 		for (i = 0; i < ARRAY_SIZE(tp_unix_hooks); i++)
-			tp_hook_switch(&tp_unix_hooks[i], true);
+			if (tp_hook_switch(&tp_unix_hooks[i], true))
+				break;
 	tp_transit_switch(&tp_unix_dgram_rp.kp, on);
 	if (!on)
 		for (i = ARRAY_SIZE(tp_unix_hooks) - 1; i >= 0; i--)

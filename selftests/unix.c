@@ -7,6 +7,7 @@
  * senders at once; buffers freed with their socket.
  */
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -464,6 +465,43 @@ TEST(splice_from_a_pipe_into_a_socket_carries_none)
 	ASSERT_EQ(0, tp_wait(pid));
 	ASSERT_EQ(0, tp_reader(sv[0], NULL, 100, 0, r, 0, true));
 	EXPECT_STREQ("", r->text[0]);
+	tp_reports_free(r);
+}
+
+/*
+ * sendfile into a stream socket (case 6 of Documentation/transit.rst):
+ * the first call queues a new buffer, tagged as any send; a second one
+ * by the same sender appends to that buffer, whose tag takes the second
+ * baggage too, so even a read of the first bytes only gets both.
+ */
+TEST(sendfile_appending_to_a_buffer_merges_into_its_baggage)
+{
+	struct tp_reports *r = tp_reports_new();
+	char path[] = "/tmp/tp-sendfile.XXXXXX", data[100];
+	int fd, sv[2];
+	pid_t pid;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, tp_set_bag(NULL));
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	unlink(path);
+	memset(data, 'f', sizeof(data));
+	ASSERT_EQ(100, pwrite(fd, data, sizeof(data), 0));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	if (pid == 0) {
+		off_t off = 0;
+
+		_exit(tp_set_bag("alice") || sendfile(sv[1], fd, &off, 50) != 50 ||
+		      tp_set_bag("bob") || sendfile(sv[1], fd, &off, 50) != 50);
+	}
+	ASSERT_EQ(0, tp_wait(pid));
+	ASSERT_EQ(0, tp_reader(sv[0], NULL, 50, 0, r, 0, true));
+	EXPECT_STREQ("alice,bob", r->text[0]);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
 	tp_reports_free(r);
 }
 
