@@ -307,7 +307,6 @@ static void tp_tx_arm(bool on)
 		tp_hook_switch(&tp_tx_hooks[i], on);
 }
 
-
 /* A connection whose newest version holds baggage keeps them armed. */
 static bool tp_tx_holding(void)
 {
