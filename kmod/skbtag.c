@@ -1,15 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The sk_buff -> baggage table (skbtag.h).  A module cannot add a field
- * to sk_buff, its control buffer belongs to the protocol and its
- * extensions are a closed list, so tags live in a hash table keyed by the
- * buffer's address.  A tag's baggage is never changed in place: a merge
- * replaces the entry's reference under the entry's lock.  A sent buffer
- * is tagged by inserting at once: a stale tag left at its address (see
- * unix.c) is rare, so it is looked for only when the insertion finds it.
+ * Socket buffer tags (skbtag.h).  A module cannot add a field to sk_buff,
+ * but af_unix leaves the end of its control buffer unused, so a buffer
+ * names its tag there: a slot of two words, the tag's address and a check
+ * (the address XOR a secret drawn at load).  A slot passes the check only
+ * if this load of the module wrote it, so zeroes, another protocol's bytes
+ * and a former load's tags all read as "no tag".  A table keyed by the
+ * buffer's address did the same with four hash operations per buffer, the
+ * first cost of a UNIX ping-pong with baggage.
+ *
+ * A tag lives until its buffer is freed, or leaves af_unix
+ * (tp_skbtag_drop()); tags are also linked on per-CPU lists, so that the
+ * module's exit can free those of buffers still queued.
+ *
+ * Tags come from a SLAB_TYPESAFE_BY_RCU cache and are freed at once: a
+ * slot read under RCU always points to a tag, but perhaps to one given to
+ * another buffer since (a clone carries its original's slot), so the
+ * owner is checked again under the tag's lock.  A tag's baggage is never
+ * changed in place: a merge replaces its reference under that lock.
  */
 
-#include <linux/rhashtable.h>
+#include <linux/percpu.h>
+#include <linux/random.h>
+#include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -18,170 +31,188 @@
 #include "skbtag.h"
 #include "stats.h"
 
+struct tp_skbtag_list {
+	spinlock_t lock;	/* tags, count */
+	struct list_head tags;
+	long count;
+};
+
 struct tp_skbtag {
-	struct rhash_head node;
 	spinlock_t lock;		/* skb, bag */
-	const struct sk_buff *skb;	/* NULL once out of the table */
+	const struct sk_buff *skb;	/* NULL once dropped */
 	struct tp_bag *bag;
+	struct list_head node;		/* in *list */
+	struct tp_skbtag_list *list;
 };
 
-static const struct rhashtable_params tp_skbtag_params = {
-	.head_offset = offsetof(struct tp_skbtag, node),
-	.key_offset = offsetof(struct tp_skbtag, skb),
-	.key_len = sizeof(struct sk_buff *),
-	.automatic_shrinking = true,
+struct tp_skbtag_slot {
+	unsigned long check;		/* tp_skbtag_secret ^ tag */
+	struct tp_skbtag *tag;
 };
 
-static struct rhashtable tp_skbtags;
+static DEFINE_PER_CPU(struct tp_skbtag_list, tp_skbtag_lists);
+/*
+ * The tag a CPU dropped last, for the next it attaches: a buffer's tag
+ * lives as long as the buffer, and the slab's hardened fast paths cost
+ * more than all the rest of a tag's life.
+ */
+static DEFINE_PER_CPU(struct tp_skbtag *, tp_skbtag_spare);
 static struct kmem_cache *tp_skbtag_cache;
-/* Tags in the table: lets untagged traffic skip the lookup. */
-static atomic_long_t tp_skbtag_n = ATOMIC_LONG_INIT(0);
+static unsigned long tp_skbtag_secret __read_mostly;
 
-long tp_skbtag_count(void)
+static struct tp_skbtag_slot *tp_skbtag_slot(struct sk_buff *skb)
 {
-	return atomic_long_read(&tp_skbtag_n);
+	BUILD_BUG_ON(sizeof(struct tp_skbtag_slot) != TP_SKBTAG_CB_SIZE);
+	return (void *)&skb->cb[sizeof(skb->cb) - TP_SKBTAG_CB_SIZE];
 }
 
-/*
- * The tag of @skb, locked, or NULL; under rcu_read_lock().  Tags are
- * freed at once, not after a grace period (SLAB_TYPESAFE_BY_RCU: a
- * call_rcu() per buffer cost 7 % of a UNIX ping-pong), so the tag a
- * lookup finds may have been freed and given to another buffer since:
- * its key is checked again under its lock.
- */
-static struct tp_skbtag *tp_skbtag_lock(const struct sk_buff *skb)
+/* Written tag first, check last; read in the reverse order. */
+static void tp_skbtag_publish(struct sk_buff *skb, struct tp_skbtag *tag)
 {
+	struct tp_skbtag_slot *slot = tp_skbtag_slot(skb);
+
+	WRITE_ONCE(slot->tag, tag);
+	/* Pairs with tp_skbtag_of(): a slot that passes names its tag. */
+	smp_wmb();
+	WRITE_ONCE(slot->check, tp_skbtag_secret ^ (unsigned long)tag);
+}
+
+static struct tp_skbtag *tp_skbtag_of(struct sk_buff *skb)
+{
+	struct tp_skbtag_slot *slot = tp_skbtag_slot(skb);
+	unsigned long check = READ_ONCE(slot->check);
 	struct tp_skbtag *tag;
 
-	if (!atomic_long_read(&tp_skbtag_n))
+	/* Pairs with tp_skbtag_publish(). */
+	smp_rmb();
+	tag = READ_ONCE(slot->tag);
+	if (!tag || check != (tp_skbtag_secret ^ (unsigned long)tag))
 		return NULL;
-	tag = rhashtable_lookup(&tp_skbtags, &skb, tp_skbtag_params);
+	return tag;
+}
+
+/* The tag of @skb, locked, or NULL; under rcu_read_lock(). */
+static struct tp_skbtag *tp_skbtag_lock(struct sk_buff *skb,
+					unsigned long *flags)
+{
+	struct tp_skbtag *tag = tp_skbtag_of(skb);
+
 	if (!tag)
 		return NULL;
-	spin_lock(&tag->lock);
+	spin_lock_irqsave(&tag->lock, *flags);
 	if (tag->skb == skb)
 		return tag;
-	spin_unlock(&tag->lock);
+	spin_unlock_irqrestore(&tag->lock, *flags);
 	return NULL;
 }
 
-void tp_skbtag_drop(const struct sk_buff *skb)
+long tp_skbtag_count(void)
 {
-	struct tp_skbtag *tag;
-	struct tp_bag *bag = NULL;
+	long count = 0;
+	int cpu;
 
-	rcu_read_lock();
-	tag = tp_skbtag_lock(skb);
-	if (tag) {
-		if (!rhashtable_remove_fast(&tp_skbtags, &tag->node,
-					    tp_skbtag_params)) {
-			tag->skb = NULL;
-			swap(bag, tag->bag);
-		}
-		spin_unlock(&tag->lock);
-	}
-	rcu_read_unlock();
-	if (bag) {
-		atomic_long_dec(&tp_skbtag_n);
-		tp_bag_put(bag);
-		kmem_cache_free(tp_skbtag_cache, tag);
-	}
+	for_each_possible_cpu(cpu)
+		count += READ_ONCE(per_cpu_ptr(&tp_skbtag_lists, cpu)->count);
+	return count;
 }
 
-/*
- * Returns 0, -EEXIST when @skb has a tag already, or -ENOMEM (counted)
- * when the tag could not be added.
- */
-static int tp_skbtag_insert(const struct sk_buff *skb, struct tp_bag *bag)
+static void tp_skbtag_link(struct tp_skbtag *tag)
+{
+	struct tp_skbtag_list *list = raw_cpu_ptr(&tp_skbtag_lists);
+	unsigned long flags;
+
+	tag->list = list;
+	spin_lock_irqsave(&list->lock, flags);
+	list_add(&tag->node, &list->tags);
+	WRITE_ONCE(list->count, list->count + 1);
+	spin_unlock_irqrestore(&list->lock, flags);
+}
+
+static void tp_skbtag_unlink(struct tp_skbtag *tag)
+{
+	struct tp_skbtag_list *list = tag->list;
+	unsigned long flags;
+
+	spin_lock_irqsave(&list->lock, flags);
+	list_del(&tag->node);
+	WRITE_ONCE(list->count, list->count - 1);
+	spin_unlock_irqrestore(&list->lock, flags);
+}
+
+void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag)
 {
 	struct tp_skbtag *tag;
-	int err;
+	unsigned long flags;
 
-	tag = kmem_cache_alloc(tp_skbtag_cache, GFP_ATOMIC | __GFP_NOWARN);
+	tag = this_cpu_xchg(tp_skbtag_spare, NULL);
+	if (!tag)
+		tag = kmem_cache_alloc(tp_skbtag_cache, GFP_ATOMIC | __GFP_NOWARN);
 	if (!tag) {
 		atomic_long_inc(&tp_stats.alloc_fails);
-		return -ENOMEM;
+		return;
 	}
-	/* A lookup of the tag's former self may hold the lock. */
-	spin_lock(&tag->lock);
+	/* A reader of a stale slot naming this tag's former self may hold it. */
+	spin_lock_irqsave(&tag->lock, flags);
 	tag->skb = skb;
 	tag->bag = tp_bag_get(bag);
-	spin_unlock(&tag->lock);
-	atomic_long_inc(&tp_skbtag_n);
-	err = rhashtable_lookup_insert_fast(&tp_skbtags, &tag->node,
-					    tp_skbtag_params);
-	if (!err)
-		return 0;
-	atomic_long_dec(&tp_skbtag_n);
-	spin_lock(&tag->lock);
-	tag->skb = NULL;
-	swap(bag, tag->bag);
-	spin_unlock(&tag->lock);
-	tp_bag_put(bag);
-	kmem_cache_free(tp_skbtag_cache, tag);
-	if (err == -EEXIST)
-		return err;
-	atomic_long_inc(&tp_stats.alloc_fails);
-	return -ENOMEM;
+	spin_unlock_irqrestore(&tag->lock, flags);
+	tp_skbtag_link(tag);
+	tp_skbtag_publish(skb, tag);
 }
 
-/* @skb's tag takes @bag (@replace) or merges it; false: it has none. */
-static bool tp_skbtag_update(const struct sk_buff *skb, struct tp_bag *bag,
-			     bool replace)
-{
-	struct tp_skbtag *tag;
-	struct tp_bag *old = NULL;
-
-	rcu_read_lock();
-	tag = tp_skbtag_lock(skb);
-	if (tag) {
-		if (replace) {
-			old = tag->bag;
-			tag->bag = tp_bag_get(bag);
-		} else {
-			tp_limit_merge(&tag->bag, bag, GFP_ATOMIC);
-		}
-		spin_unlock(&tag->lock);
-	}
-	rcu_read_unlock();
-	tp_bag_put(old);
-	return tag != NULL;
-}
-
-void tp_skbtag_set(const struct sk_buff *skb, struct tp_bag *bag)
-{
-	int err = -ENOENT;
-
-	while (bag) {
-		err = tp_skbtag_insert(skb, bag);
-		if (err != -EEXIST || tp_skbtag_update(skb, bag, true))
-			break;
-	}
-	/* No baggage, or none attached: no stale tag may stay either. */
-	if (err && err != -EEXIST)
-		tp_skbtag_drop(skb);
-}
-
-void tp_skbtag_merge(const struct sk_buff *skb, struct tp_bag *bag)
-{
-	if (!bag)
-		return;
-	while (!tp_skbtag_update(skb, bag, false)) {
-		if (tp_skbtag_insert(skb, bag) != -EEXIST)
-			break;
-	}
-}
-
-struct tp_bag *tp_skbtag_get(const struct sk_buff *skb)
+void tp_skbtag_drop(struct sk_buff *skb)
 {
 	struct tp_skbtag *tag;
 	struct tp_bag *bag = NULL;
+	unsigned long flags;
 
 	rcu_read_lock();
-	tag = tp_skbtag_lock(skb);
+	tag = tp_skbtag_lock(skb, &flags);
+	if (tag) {
+		tag->skb = NULL;
+		swap(bag, tag->bag);
+		spin_unlock_irqrestore(&tag->lock, flags);
+		WRITE_ONCE(tp_skbtag_slot(skb)->check, 0);
+	}
+	rcu_read_unlock();
+	if (!tag)
+		return;
+	tp_skbtag_unlink(tag);
+	tp_bag_put(bag);
+	tag = this_cpu_xchg(tp_skbtag_spare, tag);
+	if (tag)
+		kmem_cache_free(tp_skbtag_cache, tag);
+}
+
+void tp_skbtag_merge(struct sk_buff *skb, struct tp_bag *bag)
+{
+	struct tp_skbtag *tag;
+	unsigned long flags;
+
+	if (!bag)
+		return;
+	rcu_read_lock();
+	tag = tp_skbtag_lock(skb, &flags);
+	if (tag) {
+		tp_limit_merge(&tag->bag, bag, GFP_ATOMIC);
+		spin_unlock_irqrestore(&tag->lock, flags);
+	}
+	rcu_read_unlock();
+	if (!tag)
+		tp_skbtag_attach(skb, bag);
+}
+
+struct tp_bag *tp_skbtag_get(struct sk_buff *skb)
+{
+	struct tp_skbtag *tag;
+	struct tp_bag *bag = NULL;
+	unsigned long flags;
+
+	rcu_read_lock();
+	tag = tp_skbtag_lock(skb, &flags);
 	if (tag) {
 		bag = tp_bag_get(tag->bag);
-		spin_unlock(&tag->lock);
+		spin_unlock_irqrestore(&tag->lock, flags);
 	}
 	rcu_read_unlock();
 	return bag;
@@ -197,31 +228,46 @@ static void tp_skbtag_ctor(void *ptr)
 
 int tp_skbtag_init(void)
 {
-	int err;
+	int cpu;
 
+	for_each_possible_cpu(cpu) {
+		struct tp_skbtag_list *list = per_cpu_ptr(&tp_skbtag_lists, cpu);
+
+		spin_lock_init(&list->lock);
+		INIT_LIST_HEAD(&list->tags);
+		list->count = 0;
+	}
+	/* Zero would let an untagged buffer's slot pass the check. */
+	do {
+		tp_skbtag_secret = get_random_long();
+	} while (!tp_skbtag_secret);
 	tp_skbtag_cache = kmem_cache_create("tp_skbtag", sizeof(struct tp_skbtag),
 					    0, SLAB_TYPESAFE_BY_RCU,
 					    tp_skbtag_ctor);
-	if (!tp_skbtag_cache)
-		return -ENOMEM;
-	err = rhashtable_init(&tp_skbtags, &tp_skbtag_params);
-	if (err)
-		kmem_cache_destroy(tp_skbtag_cache);
-	return err;
+	return tp_skbtag_cache ? 0 : -ENOMEM;
 }
 
-static void tp_skbtag_destroy(void *ptr, void *arg)
-{
-	struct tp_skbtag *tag = ptr;
-
-	atomic_long_dec(&tp_skbtag_n);
-	tp_bag_put(tag->bag);
-	kmem_cache_free(tp_skbtag_cache, tag);
-}
-
-/* The probes are gone: nothing looks tags up any more. */
+/*
+ * The probes are gone: nothing reads or writes a slot any more, and the
+ * slots of buffers still queued fail the next load's check.
+ */
 void tp_skbtag_exit(void)
 {
-	rhashtable_free_and_destroy(&tp_skbtags, tp_skbtag_destroy, NULL);
+	struct tp_skbtag *tag, *next;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct tp_skbtag_list *list = per_cpu_ptr(&tp_skbtag_lists, cpu);
+
+		tag = per_cpu(tp_skbtag_spare, cpu);
+		if (tag)
+			kmem_cache_free(tp_skbtag_cache, tag);
+		list_for_each_entry_safe(tag, next, &list->tags, node) {
+			list_del(&tag->node);
+			list->count--;
+			tp_bag_put(tag->bag);
+			kmem_cache_free(tp_skbtag_cache, tag);
+		}
+	}
 	kmem_cache_destroy(tp_skbtag_cache);
 }

@@ -11,14 +11,14 @@
  *
  *  unix_scm_to_skb(): af_unix gives every buffer it queues its sender's
  *	credentials there, in the sending task, before a receiver can see
- *	it, and makes unix_wfree() its destructor; the buffer is tagged
- *	with the sender's baggage, or untagged (a freed buffer at the same
- *	address may have left a tag).
+ *	it, and makes unix_wfree() its destructor; the new buffer is
+ *	tagged with the sender's baggage, if any.
  *  unix_wfree(): the tag goes with the buffer.
  *  unix_stream_read_actor(): called for every buffer a stream read
  *	copies from (MSG_PEEK too): the reader is credited with its tag.
  *  __skb_try_recv_datagram() (kretprobe): hands a datagram or seqpacket
- *	read its message; the reader is credited with the message's tag.
+ *	read its message; the reader is credited with the message's tag,
+ *	which goes unless the read only peeks.
  *  skb_append_pagefrags(): splice and sendfile into a stream socket
  *	(unix_stream_sendpage()) may append to the buffer at the tail of the
  *	receiver's queue instead of queueing one, so the sender's baggage
@@ -31,8 +31,7 @@
  *
  * Not covered: splice out of a UNIX socket (unix_stream_splice_actor),
  * whose bytes enter a pipe without baggage, and buffers handed to BPF
- * sockmap (their destructor is changed to sock_wfree(): the tag stays
- * until a buffer at the same address is sent, or the module goes).
+ * sockmap, which take no baggage with them.
  */
 
 #include <linux/kprobes.h>
@@ -56,23 +55,29 @@ static bool tp_unix_sock(const struct sock *sk)
 	return sk && sk->sk_family == AF_UNIX;
 }
 
-/* unix_scm_to_skb(scm, skb, send_fds) */
+/*
+ * af_unix leaves the end of the control buffer to us.  The distribution's
+ * configuration decides the size of its own part, so this is checked
+ * when the module is built against it.
+ */
+static_assert(sizeof(struct unix_skb_parms) + TP_SKBTAG_CB_SIZE <=
+	      sizeof_field(struct sk_buff, cb));
+
+/* unix_scm_to_skb(scm, skb, send_fds): @skb is new, untagged. */
 static void tp_unix_tag(struct pt_regs *args)
 {
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(args, 1);
 	struct tp_bag *bag = tp_task_bag(current);
 
-	/* A stale tag at the buffer's address can only exist with tags. */
-	if (bag || tp_skbtag_count())
-		tp_skbtag_set(skb, bag);
+	if (bag)
+		tp_skbtag_attach(skb, bag);
 	tp_bag_put(bag);
 }
 
 /* unix_wfree(skb) */
 static void tp_unix_free(struct pt_regs *args)
 {
-	if (tp_skbtag_count())
-		tp_skbtag_drop((struct sk_buff *)regs_get_kernel_argument(args, 0));
+	tp_skbtag_drop((struct sk_buff *)regs_get_kernel_argument(args, 0));
 }
 
 /* unix_stream_read_actor(skb, skip, chunk, state) */
@@ -83,21 +88,36 @@ static void tp_unix_stream_read(struct pt_regs *args)
 	tp_credit_reader(tp_skbtag_get(skb));
 }
 
-/* __skb_try_recv_datagram(sk, queue, flags, off, err, last) */
+/*
+ * __skb_try_recv_datagram(sk, queue, flags, off, err, last): the flags go
+ * to the return handler.
+ */
 static int tp_unix_dgram_entry(struct kretprobe_instance *ri,
 			       struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
 
-	return tp_unix_sock(sk) ? 0 : 1;
+	if (!tp_unix_sock(sk))
+		return 1;
+	*(unsigned int *)ri->data = regs_get_kernel_argument(regs, 2);
+	return 0;
 }
 
+/*
+ * Unless peeked at, the buffer returned has left its queue for good: it
+ * is the reader's now, or BPF sockmap's (unix_read_skb() and
+ * unix_stream_read_skb() hand it over with sock_wfree() as destructor,
+ * so unix_wfree() will not drop its tag).  Its tag goes at once.
+ */
 static int tp_unix_dgram_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct sk_buff *skb = (struct sk_buff *)regs_return_value(regs);
 
-	if (skb)
-		tp_credit_reader(tp_skbtag_get(skb));
+	if (!skb)
+		return 0;
+	tp_credit_reader(tp_skbtag_get(skb));
+	if (!(*(unsigned int *)ri->data & MSG_PEEK))
+		tp_skbtag_drop(skb);
 	return 0;
 }
 
@@ -130,6 +150,7 @@ static struct kretprobe tp_unix_dgram_rp = {
 	.kp.flags = KPROBE_FLAG_DISABLED,
 	.entry_handler = tp_unix_dgram_entry,
 	.handler = tp_unix_dgram_ret,
+	.data_size = sizeof(unsigned int),
 	.maxactive = 256,
 };
 
