@@ -31,6 +31,7 @@
 #include <linux/tracingplane.h>
 
 #include "atom.h"
+#include "hint.h"
 #include "stats.h"
 #include "task.h"
 #include "tracepoints.h"
@@ -69,66 +70,20 @@ static struct tp_task_entry *tp_task_lookup(struct task_struct *task)
 	return rhashtable_lookup(&tp_tasks, &task, tp_task_params);
 }
 
-/*
- * Each CPU remembers its last lookups, which stay true until an entry is
- * added to or removed from the table (tp_task_gen): a UNIX send and read
- * look up their tasks once per message each, and a hash lookup costs
- * about as much as all the rest of the module's work on a buffer.  Only
- * task context uses a CPU's hints, with preemption off.
- */
-struct tp_task_hint {
-	const struct task_struct *task;
-	struct tp_task_entry *entry;	/* NULL: none */
-	unsigned long gen;
-};
-
-#define TP_TASK_HINTS	4
-
-struct tp_task_hints {
-	struct tp_task_hint hint[TP_TASK_HINTS];
-	unsigned int next;		/* the one to replace */
-};
-
-static DEFINE_PER_CPU(struct tp_task_hints, tp_task_hints);
-static atomic_long_t tp_task_gen = ATOMIC_LONG_INIT(1);
-
-/* After an entry is linked or unlinked: every hint is stale. */
-static void tp_task_table_changed(void)
+static void *tp_task_lookup_key(const void *task)
 {
-	/* Whoever reads the new count (acquire) sees the change. */
-	smp_mb__before_atomic();
-	atomic_long_inc(&tp_task_gen);
+	return tp_task_lookup((struct task_struct *)task);
 }
+
+/* A UNIX send and read look up their tasks once per message each. */
+static DEFINE_PER_CPU(struct tp_hints, tp_task_hints);
+static atomic_long_t tp_task_gen = ATOMIC_LONG_INIT(1);
 
 /* tp_task_lookup() for readers; under rcu_read_lock(). */
 static struct tp_task_entry *tp_task_find(struct task_struct *task)
 {
-	struct tp_task_hints *hints;
-	struct tp_task_hint *hint;
-	struct tp_task_entry *entry;
-	unsigned long gen;
-	int i;
-
-	if (!in_task())
-		return tp_task_lookup(task);
-	/* Seeing a change's count means seeing the change (acquire). */
-	gen = atomic_long_read_acquire(&tp_task_gen);
-	hints = get_cpu_ptr(&tp_task_hints);
-	for (i = 0; i < TP_TASK_HINTS; i++) {
-		hint = &hints->hint[i];
-		if (hint->task == task && hint->gen == gen) {
-			entry = hint->entry;
-			goto out;
-		}
-	}
-	entry = tp_task_lookup(task);
-	hint = &hints->hint[hints->next++ % TP_TASK_HINTS];
-	hint->task = task;
-	hint->entry = entry;
-	hint->gen = gen;
-out:
-	put_cpu_ptr(&tp_task_hints);
-	return entry;
+	return tp_hints_find(&tp_task_hints, &tp_task_gen, task,
+			     tp_task_lookup_key);
 }
 
 static void tp_task_entry_free(struct tp_task_entry *entry)
@@ -152,7 +107,7 @@ static int tp_task_publish(struct tp_task_entry *entry)
 	if (err)
 		atomic_long_dec(&tp_task_entries);
 	else
-		tp_task_table_changed();
+		tp_hints_changed(&tp_task_gen);
 	return err;
 }
 
@@ -162,7 +117,7 @@ static void tp_task_remove(struct tp_task_entry *entry)
 	if (rhashtable_remove_fast(&tp_tasks, &entry->node, tp_task_params))
 		return;
 	/* Before the grace period: a reader that missed the change holds it. */
-	tp_task_table_changed();
+	tp_hints_changed(&tp_task_gen);
 	atomic_long_dec(&tp_task_entries);
 	call_rcu(&entry->rcu, tp_task_entry_free_rcu);
 }

@@ -23,6 +23,7 @@
 #include <net/sock.h>
 #include <net/tcp_states.h>
 
+#include "hint.h"
 #include "kprobe_guard.h"
 #include "stats.h"
 #include "tcp.h"
@@ -45,11 +46,20 @@ long tp_conn_count(void)
 	return atomic_long_read(&tp_conn_live);
 }
 
+static void *tp_conn_lookup(const void *sk)
+{
+	return rhashtable_lookup(&tp_conns, &sk, tp_conn_params);
+}
+
+/* A TCP send, each segment out and each read look the socket up. */
+static DEFINE_PER_CPU(struct tp_hints, tp_conn_hints);
+static atomic_long_t tp_conn_gen = ATOMIC_LONG_INIT(1);
+
 struct tp_conn *tp_conn_find(const struct sock *sk)
 {
 	if (!atomic_long_read(&tp_conn_live))
 		return NULL;
-	return rhashtable_lookup(&tp_conns, &sk, tp_conn_params);
+	return tp_hints_find(&tp_conn_hints, &tp_conn_gen, sk, tp_conn_lookup);
 }
 
 bool tp_conn_lock(struct tp_conn *conn)
@@ -85,8 +95,11 @@ static void tp_conn_release(struct tp_conn *conn)
 
 static void tp_conn_remove(struct tp_conn *conn)
 {
-	if (!rhashtable_remove_fast(&tp_conns, &conn->node, tp_conn_params))
-		tp_conn_release(conn);
+	if (rhashtable_remove_fast(&tp_conns, &conn->node, tp_conn_params))
+		return;
+	/* Before the grace period: a reader that missed the change holds it. */
+	tp_hints_changed(&tp_conn_gen);
+	tp_conn_release(conn);
 }
 
 /* A socket that will never carry data again must not get new state. */
@@ -136,6 +149,7 @@ struct tp_conn *tp_conn_open(struct sock *sk)
 		kmem_cache_free(tp_conn_cache, conn);
 		return IS_ERR(old) ? NULL : old;
 	}
+	tp_hints_changed(&tp_conn_gen);
 	/*
 	 * The socket may have been destroyed while we built this: the
 	 * destroy probe's barrier pairs with this one, so either it finds

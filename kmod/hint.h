@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-CPU hints for the module's tables keyed by a kernel object's
+ * address (tasks, TCP sockets).  A module cannot add a field to
+ * task_struct or sock, so finding an object's state is a hash lookup,
+ * which costs about as much as all the rest of the work a hook does on a
+ * UNIX message or a TCP segment.  Each CPU remembers its last few
+ * lookups; they stay true until an entry is added to or removed from the
+ * table, which the table's owner announces with tp_hints_changed().
+ *
+ * Only task context uses a CPU's hints (with preemption off), so an
+ * interrupt never finds them half written; other contexts look up the
+ * table.  The entries must be freed after an RCU grace period that
+ * starts after tp_hints_changed(), and tp_hints_find() called under
+ * rcu_read_lock(): a hint read before a removal was announced then names
+ * memory that outlives the reader.
+ */
+#ifndef TP_HINT_H
+#define TP_HINT_H
+
+#include <linux/atomic.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+
+#define TP_HINTS	4
+
+struct tp_hints {
+	struct {
+		const void *key;
+		void *entry;		/* NULL: none */
+		unsigned long gen;
+	} hint[TP_HINTS];
+	unsigned int next;		/* the one to replace */
+};
+
+/* After an entry is linked or unlinked: every hint is stale. */
+static inline void tp_hints_changed(atomic_long_t *gen)
+{
+	/* Whoever reads the new count (acquire) sees the change. */
+	smp_mb__before_atomic();
+	atomic_long_inc(gen);
+}
+
+/* @lookup(@key) of the table whose changes @gen counts, or a hint of it. */
+static __always_inline void *tp_hints_find(struct tp_hints __percpu *cpu_hints,
+					   atomic_long_t *gen, const void *key,
+					   void *(*lookup)(const void *key))
+{
+	struct tp_hints *hints;
+	unsigned long now;
+	void *entry;
+	int i;
+
+	if (!in_task())
+		return lookup(key);
+	/* Seeing a change's count means seeing the change. */
+	now = atomic_long_read_acquire(gen);
+	hints = get_cpu_ptr(cpu_hints);
+	for (i = 0; i < TP_HINTS; i++) {
+		if (hints->hint[i].key == key && hints->hint[i].gen == now) {
+			entry = hints->hint[i].entry;
+			goto out;
+		}
+	}
+	entry = lookup(key);
+	i = hints->next++ % TP_HINTS;
+	hints->hint[i].key = key;
+	hints->hint[i].entry = entry;
+	hints->hint[i].gen = now;
+out:
+	put_cpu_ptr(cpu_hints);
+	return entry;
+}
+
+#endif /* TP_HINT_H */
