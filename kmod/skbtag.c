@@ -160,7 +160,7 @@ void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag)
 	tp_skbtag_publish(skb, tag);
 }
 
-void tp_skbtag_drop(struct sk_buff *skb)
+struct tp_bag *tp_skbtag_take(struct sk_buff *skb)
 {
 	struct tp_skbtag *tag;
 	struct tp_bag *bag = NULL;
@@ -176,12 +176,17 @@ void tp_skbtag_drop(struct sk_buff *skb)
 	}
 	rcu_read_unlock();
 	if (!tag)
-		return;
+		return NULL;
 	tp_skbtag_unlink(tag);
-	tp_bag_put(bag);
 	tag = this_cpu_xchg(tp_skbtag_spare, tag);
 	if (tag)
 		kmem_cache_free(tp_skbtag_cache, tag);
+	return bag;
+}
+
+void tp_skbtag_drop(struct sk_buff *skb)
+{
+	tp_bag_put(tp_skbtag_take(skb));
 }
 
 void tp_skbtag_merge(struct sk_buff *skb, struct tp_bag *bag)

@@ -28,6 +28,8 @@ void tp_skbtag_merge(struct sk_buff *skb, struct tp_bag *bag);
 struct tp_bag *tp_skbtag_get(struct sk_buff *skb);
 /* @skb is being freed, or leaves the protocol: its tag goes. */
 void tp_skbtag_drop(struct sk_buff *skb);
+/* tp_skbtag_drop() that hands over the tag's reference, or NULL. */
+struct tp_bag *tp_skbtag_take(struct sk_buff *skb);
 
 /* Tagged buffers alive, for STATUS, the leak check and the probes' arming. */
 long tp_skbtag_count(void);

@@ -182,19 +182,42 @@ static void tp_conn_destroy_probe(void *data, struct sock *sk)
 	tp_conn_close(sk);
 }
 
-/* tcp_disconnect(): the socket may connect again, to anyone. */
-static int tp_conn_disconnect_pre(struct kprobe *kp, struct pt_regs *regs)
+/*
+ * tcp_disconnect(sk, flags): the socket may connect again, to anyone.  Its
+ * state goes at entry, and again at return: a segment handled meanwhile
+ * on another CPU may have made state anew while the socket was still
+ * connected, and none can once it is closed (tp_conn_open()).  The caller
+ * holds the socket lock, so nothing connects it again before the return.
+ */
+static int tp_conn_disconnect_entry(struct kretprobe_instance *ri,
+				    struct pt_regs *regs)
 {
-	tp_conn_close((struct sock *)regs_get_kernel_argument(regs, 0));
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
+
+	tp_conn_close(sk);
+	*(struct sock **)ri->data = sk;
 	return 0;
 }
 
-static struct tp_kprobe tp_conn_disconnect_kp[] = {
-	TP_KPROBE("tcp_disconnect", tp_conn_disconnect_pre, 0),
+static int tp_conn_disconnect_ret(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	tp_conn_close(*(struct sock **)ri->data);
+	return 0;
+}
+
+static struct kretprobe tp_conn_disconnect_rp = {
+	.kp.symbol_name = "tcp_disconnect",
+	.kp.flags = KPROBE_FLAG_DISABLED,
+	.entry_handler = tp_conn_disconnect_entry,
+	.handler = tp_conn_disconnect_ret,
+	.data_size = sizeof(struct sock *),
+	.maxactive = 256,
 };
 
 static int tp_conn_register(void)
 {
+	struct kretprobe *rp = &tp_conn_disconnect_rp;
 	int err;
 
 	tp_conn_destroy_tp = tp_tracepoint_find("tcp_destroy_sock");
@@ -204,13 +227,20 @@ static int tp_conn_register(void)
 					tp_conn_destroy_probe, NULL);
 	if (err)
 		return err;
-	err = tp_register_kprobes(tp_conn_disconnect_kp,
-				  ARRAY_SIZE(tp_conn_disconnect_kp));
-	if (err) {
-		tracepoint_probe_unregister(tp_conn_destroy_tp,
-					    tp_conn_destroy_probe, NULL);
-		tracepoint_synchronize_unregister();
-	}
+	err = tp_register_kretprobes(&rp, 1);
+	if (err)
+		goto err_tracepoint;
+	err = enable_kretprobe(rp);
+	if (err)
+		goto err_kretprobe;
+	return 0;
+
+err_kretprobe:
+	unregister_kretprobe(rp);
+err_tracepoint:
+	tracepoint_probe_unregister(tp_conn_destroy_tp, tp_conn_destroy_probe,
+				    NULL);
+	tracepoint_synchronize_unregister();
 	return err;
 }
 
@@ -244,8 +274,7 @@ err_cache:
 /* Every hook and probe that could use an entry is gone by now. */
 void tp_conn_exit(void)
 {
-	tp_unregister_kprobes(tp_conn_disconnect_kp,
-			      ARRAY_SIZE(tp_conn_disconnect_kp));
+	unregister_kretprobe(&tp_conn_disconnect_rp);
 	tracepoint_probe_unregister(tp_conn_destroy_tp, tp_conn_destroy_probe,
 				    NULL);
 	tracepoint_synchronize_unregister();

@@ -18,7 +18,9 @@
  *	copies from (MSG_PEEK too): the reader is credited with its tag.
  *  __skb_try_recv_datagram() (kretprobe): hands a datagram or seqpacket
  *	read its message; the reader is credited with the message's tag,
- *	which goes unless the read only peeks.
+ *	which goes unless the read only peeks.  BPF sockmap takes buffers
+ *	off a socket's queue there too; a socket in a sockmap credits no
+ *	one.
  *  skb_append_pagefrags(): splice and sendfile into a stream socket
  *	(unix_stream_sendpage()) may append to the buffer at the tail of the
  *	receiver's queue instead of queueing one, so the sender's baggage
@@ -37,6 +39,7 @@
 #include <linux/kprobes.h>
 #include <linux/net.h>
 #include <linux/skbuff.h>
+#include <linux/skmsg.h>
 #include <net/af_unix.h>
 #include <net/sock.h>
 
@@ -88,41 +91,63 @@ static void tp_unix_stream_read(struct pt_regs *args)
 	tp_credit_reader(tp_skbtag_get(skb));
 }
 
+/* What a datagram read's return needs of its entry. */
+struct tp_unix_dgram_call {
+	struct sock *sk;
+	unsigned int flags;
+};
+
 /*
- * __skb_try_recv_datagram(sk, queue, flags, off, err, last): the flags go
- * to the return handler.
+ * __skb_try_recv_datagram(sk, queue, flags, off, err, last).  A listener's
+ * queue holds connection requests, not data: accept() is no read.
  */
 static int tp_unix_dgram_entry(struct kretprobe_instance *ri,
 			       struct pt_regs *regs)
 {
+	struct tp_unix_dgram_call *call = (void *)ri->data;
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 0);
 
-	if (!tp_unix_sock(sk))
+	if (!tp_unix_sock(sk) || READ_ONCE(sk->sk_state) == TCP_LISTEN)
 		return 1;
-	*(unsigned int *)ri->data = regs_get_kernel_argument(regs, 2);
+	call->sk = sk;
+	call->flags = regs_get_kernel_argument(regs, 2);
 	return 0;
 }
 
 /*
  * Unless peeked at, the buffer returned has left its queue for good: it
  * is the reader's now, or BPF sockmap's (unix_read_skb() and
- * unix_stream_read_skb() hand it over with sock_wfree() as destructor,
- * so unix_wfree() will not drop its tag).  Its tag goes at once.
+ * unix_stream_read_skb(), which hand it over with sock_wfree() as its
+ * destructor, so unix_wfree() will not drop its tag).  Its tag goes at
+ * once.  Sockmap reads run in whatever task made the socket readable
+ * (often a sender), so a socket in a sockmap credits no one, as for TCP.
  */
 static int tp_unix_dgram_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	struct tp_unix_dgram_call *call = (void *)ri->data;
 	struct sk_buff *skb = (struct sk_buff *)regs_return_value(regs);
+	struct tp_bag *bag;
+	bool sockmap;
 
 	if (!skb)
 		return 0;
-	tp_credit_reader(tp_skbtag_get(skb));
-	if (!(*(unsigned int *)ri->data & MSG_PEEK))
-		tp_skbtag_drop(skb);
+	if (call->flags & MSG_PEEK)
+		bag = tp_skbtag_get(skb);
+	else
+		bag = tp_skbtag_take(skb);
+	rcu_read_lock();
+	sockmap = sk_psock(call->sk);
+	rcu_read_unlock();
+	if (sockmap)
+		tp_bag_put(bag);
+	else
+		tp_credit_reader(bag);
 	return 0;
 }
 
 static struct tp_hook tp_unix_hooks[];
-#define TP_UNIX_WFREE	(tp_unix_hooks[0].site)
+#define TP_UNIX_FREE_HOOK	(&tp_unix_hooks[0])
+#define TP_UNIX_WFREE		(TP_UNIX_FREE_HOOK->site)
 
 /*
  * skb_append_pagefrags(skb, page, offset, size): unix_stream_sendpage()
@@ -150,7 +175,7 @@ static struct kretprobe tp_unix_dgram_rp = {
 	.kp.flags = KPROBE_FLAG_DISABLED,
 	.entry_handler = tp_unix_dgram_entry,
 	.handler = tp_unix_dgram_ret,
-	.data_size = sizeof(unsigned int),
+	.data_size = sizeof(struct tp_unix_dgram_call),
 	.maxactive = 256,
 };
 
@@ -167,20 +192,31 @@ static long tp_unix_probe_misses(void)
 	return tp_unix_dgram_rp.nmissed;
 }
 
-/* The free hook armed first and disarmed last: no tag outlives its buffer. */
+/*
+ * The free hook armed first and disarmed last: no tag outlives its
+ * buffer.  A handler that began before its hook was disarmed may still
+ * attach a tag (a send by a task whose baggage another task just
+ * cleared): once every such handler is over, the free hook stays armed
+ * while any tag is left, and the layer's second look re-arms the rest.
+ */
 static void tp_unix_arm(bool on)
 {
 	int i;
 
-	/* Stop at a hook that cannot be armed: the free hook comes first. */
-	if (on)
+	if (on) {
+		/* Stop at a hook that cannot be armed. */
 		for (i = 0; i < ARRAY_SIZE(tp_unix_hooks); i++)
 			if (tp_hook_switch(&tp_unix_hooks[i], true))
 				break;
-	tp_transit_switch(&tp_unix_dgram_rp.kp, on);
-	if (!on)
-		for (i = ARRAY_SIZE(tp_unix_hooks) - 1; i >= 0; i--)
-			tp_hook_switch(&tp_unix_hooks[i], false);
+		tp_transit_switch(&tp_unix_dgram_rp.kp, true);
+		return;
+	}
+	tp_transit_switch(&tp_unix_dgram_rp.kp, false);
+	for (i = ARRAY_SIZE(tp_unix_hooks) - 1; i > 0; i--)
+		tp_hook_switch(&tp_unix_hooks[i], false);
+	synchronize_rcu();
+	if (!tp_skbtag_count())
+		tp_hook_switch(TP_UNIX_FREE_HOOK, false);
 }
 
 /* Socket buffers holding baggage keep the probes armed. */
@@ -209,8 +245,11 @@ int tp_unix_init(void)
 	return 0;
 }
 
+/* tp_skbtag_exit() frees the tags left: the free hook must be over. */
 void tp_unix_exit(void)
 {
 	tp_transit_detach(&tp_unix_probes);
+	tp_hook_switch(TP_UNIX_FREE_HOOK, false);
+	synchronize_rcu();
 	unregister_kretprobe(&tp_unix_dgram_rp);
 }

@@ -505,4 +505,41 @@ TEST(sendfile_appending_to_a_buffer_merges_into_its_baggage)
 	tp_reports_free(r);
 }
 
+/*
+ * accept() takes a connection request off the listener's queue, through
+ * the same function as a datagram read; it is no read, and a server
+ * under the replace policy keeps its baggage across it.
+ */
+TEST(accept_is_no_read)
+{
+	struct tp_reports *r = tp_reports_new();
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int listener, fd;
+	pid_t pid;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, tp_set_bag(NULL));
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/tmp/tp-accept.%d", getpid());
+	unlink(addr.sun_path);
+	listener = socket(AF_UNIX, SOCK_STREAM, 0);
+	ASSERT_LE(0, listener);
+	ASSERT_EQ(0, bind(listener, (const struct sockaddr *)&addr, sizeof(addr)));
+	ASSERT_EQ(0, listen(listener, 1));
+	pid = fork();
+	if (pid == 0) {
+		if (tp_set_bag("carol") || tp_set_policy(0, TPCTL_READ_REPLACE))
+			_exit(1);
+		fd = accept(listener, NULL, NULL);
+		tp_report(r, 0);
+		_exit(fd < 0);
+	}
+	ASSERT_EQ(0, request(&addr, SOCK_STREAM, "dave", 0));
+	ASSERT_EQ(0, tp_wait(pid));
+	ASSERT_EQ(0, r->err[0]);
+	EXPECT_STREQ("carol", r->text[0]);
+	close(listener);
+	unlink(addr.sun_path);
+	tp_reports_free(r);
+}
+
 TP_SELFTEST_MAIN
