@@ -162,7 +162,12 @@ void tp_credit_reader(struct tp_bag *bag)
 	struct tp_bag *cur;
 	u8 policy;
 
-	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER))) {
+	/*
+	 * Kernel threads never return to user space to be credited; a
+	 * reader that merges and holds this very blob gains nothing.
+	 */
+	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)) ||
+	    tp_task_holds(current, bag)) {
 		tp_bag_put(bag);
 		return;
 	}

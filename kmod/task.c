@@ -155,6 +155,24 @@ struct tp_bag *tp_task_bag(struct task_struct *task)
 	return tp_task_get(task, NULL);
 }
 
+bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag)
+{
+	struct tp_task_entry *entry;
+	bool holds;
+
+	if (!atomic_long_read(&tp_task_entries))
+		return !bag;
+	rcu_read_lock();
+	entry = tp_task_find(task);
+	if (entry)
+		holds = READ_ONCE(entry->policy) == TRACINGPLANE_READ_MERGE &&
+			(!bag || rcu_access_pointer(entry->bag) == bag);
+	else
+		holds = !bag;
+	rcu_read_unlock();
+	return holds;
+}
+
 u8 tp_task_read_policy(struct task_struct *task)
 {
 	struct tp_task_entry *entry;

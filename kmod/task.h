@@ -35,6 +35,13 @@ int tp_task_update(struct task_struct *task,
 				 struct tp_bag **new),
 		   void *arg);
 
+/*
+ * Would crediting @task with @bag change nothing?  True when its policy is
+ * merge and it holds that very blob (or @bag is empty).  Compares
+ * pointers only: the readers' fastest path (credit.c).
+ */
+bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag);
+
 /* @task's read policy: an enum tracingplane_read_policy. */
 u8 tp_task_read_policy(struct task_struct *task);
 /* Process context; -ESRCH when @task is exiting. */

@@ -195,9 +195,12 @@ void tp_rx_attach(struct tp_conn *conn, const struct sock *sk, u32 seq,
 		  const struct tp_opt_frag *frag);
 /*
  * Under the conn lock: the baggage of the bytes [@from, @to) (a new
- * reference, NULL if empty); *@trimmed when some of it is missing.
+ * reference, NULL if empty); *@trimmed when some of it is missing.  The
+ * reader's own baggage @mine takes the place of an equal copy of it, so
+ * that the reader's next credits compare pointers, not bytes.
  */
 struct tp_bag *tp_rx_take(struct tp_conn *conn, u32 from, u32 to,
+			  struct tp_bag *mine,
 			  bool *trimmed);
 
 /* ---- tcp_read.c ---------------------------------------------------------------------- */

@@ -49,7 +49,7 @@ enum tp_read_seen {
 };
 
 static enum tp_read_seen tp_read_take(struct tp_conn *conn, struct sock *sk,
-				      struct tp_bag **bag)
+				      struct tp_bag *mine, struct tp_bag **bag)
 {
 	u32 to = READ_ONCE(tcp_sk(sk)->copied_seq);
 	bool trimmed, moved;
@@ -66,14 +66,15 @@ static enum tp_read_seen tp_read_take(struct tp_conn *conn, struct sock *sk,
 	}
 	if (!after(to, conn->credited))
 		return TP_READ_NOTHING;
-	*bag = tp_rx_take(conn, conn->credited, to, &trimmed);
+	*bag = tp_rx_take(conn, conn->credited, to, mine, &trimmed);
 	conn->credited = to;
 	if (trimmed)
 		atomic_long_inc(&tp_tcp_stats.trims);
 	return TP_READ_BYTES;
 }
 
-static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag **bag)
+static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag *mine,
+					struct tp_bag **bag)
 {
 	enum tp_read_seen seen = TP_READ_UNTRACKED;
 	struct tp_conn *conn;
@@ -89,7 +90,7 @@ static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag **bag)
 	}
 	conn = tp_conn_find(sk);
 	if (conn && tp_net_enabled(sock_net(sk)) && tp_conn_lock(conn)) {
-		seen = tp_read_take(conn, sk, bag);
+		seen = tp_read_take(conn, sk, mine, bag);
 		tp_conn_unlock(conn);
 	}
 	rcu_read_unlock();
@@ -101,14 +102,18 @@ static struct tracepoint *tp_read_tp;
 /* tcp_rcv_space_adjust(sk): the socket is locked. */
 static void tp_read_probe(void *data, struct sock *sk)
 {
-	struct tp_bag *bag = NULL;
+	struct tp_bag *bag = NULL, *mine;
+	enum tp_read_seen seen;
 
 	/* No version anywhere, no task with baggage or a policy: nothing. */
 	if (!tp_rx_busy() && !tp_task_count())
 		return;
 	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)))
 		return;
-	switch (tp_read_socket(sk, &bag)) {
+	mine = tp_task_bag(current);
+	seen = tp_read_socket(sk, mine, &bag);
+	tp_bag_put(mine);
+	switch (seen) {
 	case TP_READ_BYTES:
 		tp_credit_reader(bag);
 		break;

@@ -322,11 +322,20 @@ static struct tp_bag *tp_rx_marker(void)
 	return bag;
 }
 
-/* What a reader of @v's bytes gets. */
-static void tp_rxv_take(const struct tp_rxv *v, struct tp_bag **acc,
-			bool *trimmed)
+/*
+ * What a reader of @v's bytes gets.  The same context back off the wire
+ * is a different blob with the same bytes as the reader's own, @mine,
+ * which then takes its place: blobs are immutable, and equal ones are
+ * the same baggage.
+ */
+static void tp_rxv_take(struct tp_rxv *v, struct tp_bag *mine,
+			struct tp_bag **acc, bool *trimmed)
 {
 	if (tp_rxv_complete(v) && !v->lossy) {
+		if (mine && v->bag != mine && tp_bag_equal(v->bag, mine)) {
+			tp_bag_put(v->bag);
+			v->bag = tp_bag_get(mine);
+		}
 		tp_rx_merge(acc, tp_bag_get(v->bag));
 		return;
 	}
@@ -337,7 +346,7 @@ static void tp_rxv_take(const struct tp_rxv *v, struct tp_bag **acc,
 }
 
 struct tp_bag *tp_rx_take(struct tp_conn *conn, u32 from, u32 to,
-			  bool *trimmed)
+			  struct tp_bag *mine, bool *trimmed)
 {
 	struct tp_rxv *v, *n;
 	struct tp_bag *acc = NULL;
@@ -349,7 +358,7 @@ struct tp_bag *tp_rx_take(struct tp_conn *conn, u32 from, u32 to,
 			break;
 		last = list_is_last(&v->node, &conn->rx);
 		if (last || after(n->start, from))
-			tp_rxv_take(v, &acc, trimmed);
+			tp_rxv_take(v, mine, &acc, trimmed);
 		/* Entirely read: no byte of it is left for anyone. */
 		if (!last && !after(n->start, to))
 			tp_rxv_drop(conn, v);
