@@ -104,22 +104,27 @@ static void tp_read_probe(void *data, struct sock *sk)
 {
 	struct tp_bag *bag = NULL, *mine;
 	enum tp_read_seen seen;
+	u8 policy;
 
 	/* No version anywhere, no task with baggage or a policy: nothing. */
 	if (!tp_rx_busy() && !tp_task_count())
 		return;
 	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)))
 		return;
-	mine = tp_task_bag(current);
+	mine = tp_task_get(current, &policy);
 	seen = tp_read_socket(sk, mine, &bag);
 	tp_bag_put(mine);
 	switch (seen) {
 	case TP_READ_BYTES:
-		tp_credit_reader(bag);
+		/* Merging the very blob the reader holds changes nothing. */
+		if (policy == TRACINGPLANE_READ_MERGE && (!bag || bag == mine))
+			tp_bag_put(bag);
+		else
+			tp_credit_reader(bag);
 		break;
 	case TP_READ_UNTRACKED:
 		if (tp_net_enabled(sock_net(sk)) &&
-		    tp_task_read_policy(current) == TRACINGPLANE_READ_REPLACE)
+		    policy == TRACINGPLANE_READ_REPLACE)
 			tp_credit_reader(NULL);
 		break;
 	case TP_READ_NOTHING:

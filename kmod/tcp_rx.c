@@ -299,6 +299,11 @@ static void tp_rx_merge(struct tp_bag **acc, struct tp_bag *part)
 {
 	struct tp_bag *merged;
 
+	/* The first part read, and most often the only one. */
+	if (!*acc) {
+		*acc = part;
+		return;
+	}
 	if (tp_bag_merge(*acc, part, GFP_ATOMIC, &merged)) {
 		atomic_long_inc(&tp_stats.alloc_fails);
 	} else {
