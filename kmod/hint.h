@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Per-CPU hints for the module's tables keyed by a kernel object's
- * address (tasks, TCP sockets).  A module cannot add a field to
+ * address (tasks, pipes, TCP sockets).  A module cannot add a field to
  * task_struct or sock, so finding an object's state is a hash lookup,
  * which costs about as much as all the rest of the work a hook does on a
  * UNIX message or a TCP segment.  Each CPU remembers its last few

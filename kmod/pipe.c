@@ -46,6 +46,7 @@
 #include "atom.h"
 #include "credit.h"
 #include "fault.h"
+#include "hint.h"
 #include "inflight.h"
 #include "limits.h"
 #include "pipe.h"
@@ -70,6 +71,15 @@ long tp_pipe_count(void)
 	return atomic_long_read(&tp_pipe_states);
 }
 
+static void *tp_pipe_lookup(const void *pipe)
+{
+	return rhashtable_lookup(&tp_pipes, &pipe, tp_pipe_params);
+}
+
+/* Every pipe call looks its pipe up, at entry and at return. */
+static DEFINE_PER_CPU(struct tp_hints, tp_pipe_hints);
+static atomic_long_t tp_pipe_gen = ATOMIC_LONG_INIT(1);
+
 /*
  * The state of @pipe, or NULL.  It is used after the RCU read section:
  * a state is freed only with its pipe, and every caller is in a call on
@@ -82,7 +92,7 @@ static struct tp_pipe *tp_pipe_find(const struct pipe_inode_info *pipe)
 	if (!atomic_long_read(&tp_pipe_states))
 		return NULL;
 	rcu_read_lock();
-	st = rhashtable_lookup(&tp_pipes, &pipe, tp_pipe_params);
+	st = tp_hints_find(&tp_pipe_hints, &tp_pipe_gen, pipe, tp_pipe_lookup);
 	rcu_read_unlock();
 	return st;
 }
@@ -138,6 +148,7 @@ static struct tp_pipe *tp_pipe_create(struct tp_pipe_op *self)
 		atomic_long_inc(&tp_stats.alloc_fails);
 		return NULL;
 	}
+	tp_hints_changed(&tp_pipe_gen);
 	/*
 	 * Published: a call that starts from now on sees the state, and
 	 * waits on its lock before touching the pipe; one that started
@@ -175,6 +186,8 @@ void tp_pipe_free(const struct pipe_inode_info *pipe)
 
 	if (!st || rhashtable_remove_fast(&tp_pipes, &st->node, tp_pipe_params))
 		return;
+	/* Before the grace period: a reader that missed the change holds it. */
+	tp_hints_changed(&tp_pipe_gen);
 	atomic_long_dec(&tp_pipe_states);
 	call_rcu(&st->rcu, tp_pipe_destroy_rcu);
 }
