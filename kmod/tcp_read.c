@@ -103,7 +103,6 @@ static struct tracepoint *tp_read_tp;
 static void tp_read_probe(void *data, struct sock *sk)
 {
 	struct tp_bag *bag = NULL, *mine;
-	enum tp_read_seen seen;
 	u8 policy;
 
 	/* No version anywhere, no task with baggage or a policy: nothing. */
@@ -112,9 +111,7 @@ static void tp_read_probe(void *data, struct sock *sk)
 	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)))
 		return;
 	mine = tp_task_get(current, &policy);
-	seen = tp_read_socket(sk, mine, &bag);
-	tp_bag_put(mine);
-	switch (seen) {
+	switch (tp_read_socket(sk, mine, &bag)) {
 	case TP_READ_BYTES:
 		/* Merging the very blob the reader holds changes nothing. */
 		if (policy == TRACINGPLANE_READ_MERGE && (!bag || bag == mine))
@@ -130,6 +127,7 @@ static void tp_read_probe(void *data, struct sock *sk)
 	case TP_READ_NOTHING:
 		break;
 	}
+	tp_bag_put(mine);
 }
 
 int tp_read_init(void)
