@@ -91,19 +91,27 @@ static struct tp_skbtag *tp_skbtag_of(struct sk_buff *skb)
 	return tag;
 }
 
-/* The tag of @skb, locked, or NULL; under rcu_read_lock(). */
+/*
+ * The tag of @skb, locked, or NULL.  RCU keeps the slab page of the tag
+ * the slot names until its lock is taken; from then on the tag is @skb's
+ * for as long as the lock is held.
+ */
 static struct tp_skbtag *tp_skbtag_lock(struct sk_buff *skb,
 					unsigned long *flags)
 {
-	struct tp_skbtag *tag = tp_skbtag_of(skb);
+	struct tp_skbtag *tag;
 
-	if (!tag)
-		return NULL;
-	spin_lock_irqsave(&tag->lock, *flags);
-	if (tag->skb == skb)
-		return tag;
-	spin_unlock_irqrestore(&tag->lock, *flags);
-	return NULL;
+	rcu_read_lock();
+	tag = tp_skbtag_of(skb);
+	if (tag) {
+		spin_lock_irqsave(&tag->lock, *flags);
+		if (tag->skb != skb) {
+			spin_unlock_irqrestore(&tag->lock, *flags);
+			tag = NULL;
+		}
+	}
+	rcu_read_unlock();
+	return tag;
 }
 
 long tp_skbtag_count(void)
@@ -149,12 +157,13 @@ void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag)
 		tag = kmem_cache_alloc(tp_skbtag_cache, GFP_ATOMIC | __GFP_NOWARN);
 	if (!tag) {
 		atomic_long_inc(&tp_stats.alloc_fails);
+		tp_bag_put(bag);
 		return;
 	}
 	/* A reader of a stale slot naming this tag's former self may hold it. */
 	spin_lock_irqsave(&tag->lock, flags);
 	tag->skb = skb;
-	tag->bag = tp_bag_get(bag);
+	tag->bag = bag;
 	spin_unlock_irqrestore(&tag->lock, flags);
 	tp_skbtag_link(tag);
 	tp_skbtag_publish(skb, tag);
@@ -166,17 +175,13 @@ struct tp_bag *tp_skbtag_take(struct sk_buff *skb)
 	struct tp_bag *bag = NULL;
 	unsigned long flags;
 
-	rcu_read_lock();
 	tag = tp_skbtag_lock(skb, &flags);
-	if (tag) {
-		tag->skb = NULL;
-		swap(bag, tag->bag);
-		spin_unlock_irqrestore(&tag->lock, flags);
-		WRITE_ONCE(tp_skbtag_slot(skb)->check, 0);
-	}
-	rcu_read_unlock();
 	if (!tag)
 		return NULL;
+	tag->skb = NULL;
+	swap(bag, tag->bag);
+	spin_unlock_irqrestore(&tag->lock, flags);
+	WRITE_ONCE(tp_skbtag_slot(skb)->check, 0);
 	tp_skbtag_unlink(tag);
 	tag = this_cpu_xchg(tp_skbtag_spare, tag);
 	if (tag)
@@ -196,30 +201,26 @@ void tp_skbtag_merge(struct sk_buff *skb, struct tp_bag *bag)
 
 	if (!bag)
 		return;
-	rcu_read_lock();
 	tag = tp_skbtag_lock(skb, &flags);
-	if (tag) {
-		tp_limit_merge(&tag->bag, bag, GFP_ATOMIC);
-		spin_unlock_irqrestore(&tag->lock, flags);
+	if (!tag) {
+		tp_skbtag_attach(skb, tp_bag_get(bag));
+		return;
 	}
-	rcu_read_unlock();
-	if (!tag)
-		tp_skbtag_attach(skb, bag);
+	tp_limit_merge(&tag->bag, bag, GFP_ATOMIC);
+	spin_unlock_irqrestore(&tag->lock, flags);
 }
 
 struct tp_bag *tp_skbtag_get(struct sk_buff *skb)
 {
 	struct tp_skbtag *tag;
-	struct tp_bag *bag = NULL;
+	struct tp_bag *bag;
 	unsigned long flags;
 
-	rcu_read_lock();
 	tag = tp_skbtag_lock(skb, &flags);
-	if (tag) {
-		bag = tp_bag_get(tag->bag);
-		spin_unlock_irqrestore(&tag->lock, flags);
-	}
-	rcu_read_unlock();
+	if (!tag)
+		return NULL;
+	bag = tp_bag_get(tag->bag);
+	spin_unlock_irqrestore(&tag->lock, flags);
 	return bag;
 }
 

@@ -20,7 +20,7 @@ struct tp_bag;
 int tp_skbtag_init(void);
 void tp_skbtag_exit(void);
 
-/* Tags @skb, which has no tag, with @bag (the caller keeps its reference). */
+/* Tags @skb, which has no tag, with @bag (takes over the reference). */
 void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag);
 /* Adds @bag to @skb's baggage (merge), tagging it if it has none. */
 void tp_skbtag_merge(struct sk_buff *skb, struct tp_bag *bag);

@@ -74,7 +74,6 @@ static void tp_unix_tag(struct pt_regs *args)
 
 	if (bag)
 		tp_skbtag_attach(skb, bag);
-	tp_bag_put(bag);
 }
 
 /* unix_wfree(skb) */
