@@ -50,6 +50,7 @@ int tp_tcp_init(void)
 {
 	int err;
 
+	tp_syn_init();
 	err = tp_conn_init();
 	if (err)
 		return err;

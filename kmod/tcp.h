@@ -90,9 +90,6 @@ struct tp_conn {
 	spinlock_t lock;
 	bool dead;		/* the socket was destroyed */
 	bool peer;		/* the peer speaks baggage: options may be sent */
-	bool announce;		/* still tell the peer we speak it (client) */
-	u32 ann_snd_una;	/* ... until it acknowledges past this */
-	u32 ann_rcv_nxt;	/* ... or sends past this */
 	struct list_head tx;	/* struct tp_txv, by start */
 	u32 ntx;
 	struct list_head rx;	/* struct tp_rxv, by start */
@@ -117,32 +114,29 @@ long tp_conn_count(void);
 
 struct tcphdr;
 
-/* LOCAL_IN: the SYN @skb, whose TCP header is @th, asked for baggage. */
+void tp_syn_init(void);
+/* LOCAL_IN: the SYN @skb, whose TCP header is @th, offered baggage. */
 void tp_syn_note(const struct net *net, const struct sk_buff *skb,
 		 const struct tcphdr *th, bool v6);
-/* LOCAL_OUT: does this SYN-ACK answer a SYN that asked? */
+/* LOCAL_OUT: does this SYN-ACK answer a SYN that offered? */
 bool tp_syn_asked(const struct net *net, const struct sk_buff *skb,
 		  const struct tcphdr *th, bool v6);
 /*
- * Records that @sk's peer speaks baggage, as the segment whose TCP header
- * is @th showed: a SYN-ACK (client side) or the handshake's last segment.
+ * TCP creates the server's socket from @skb, the handshake's last
+ * segment: did the connection's SYN offer?  The SYN is forgotten.
  */
-void tp_syn_negotiated(struct sock *sk, const struct tcphdr *th);
+bool tp_syn_offered(const struct net *net, const struct sk_buff *skb,
+		    const struct tcphdr *th, bool v6);
+/* Under rcu_read_lock(): records that @sk's peer speaks baggage. */
+void tp_syn_negotiated(struct sock *sk);
 
 /* ---- tcp_tx.c ---------------------------------------------------------------------- */
 
 int tp_tx_init(void);
 void tp_tx_exit(void);
 void tp_tx_free(struct tp_conn *conn);
-/* May any segment need an option: unsettled versions, announcing sockets? */
+/* May any segment need an option: are there unsettled versions? */
 bool tp_tx_busy(void);
-/*
- * Under the conn lock: tell the peer we speak baggage until it acknowledges
- * past @snd_una or sends past @rcv_nxt, the values after the handshake.
- */
-void tp_tx_announce(struct tp_conn *conn, u32 snd_una, u32 rcv_nxt);
-/* Under the conn lock: must the segment now going out announce? */
-bool tp_tx_announcing(struct tp_conn *conn, const struct sock *sk);
 
 /* The fragment anchored at a sequence number. */
 struct tp_anchor {

@@ -12,7 +12,7 @@
  *  - malformed (tcp_opt.c), or a fragment on a SYN or without payload:
  *    counted and ignored;
  *  - the capability option on a SYN: noted, so that the SYN-ACK answers
- *    (tcp_syn.c);
+ *    and the server's socket negotiates when TCP creates it (tcp_syn.c);
  *  - on a SYN-ACK: the client's socket negotiated;
  *  - on any other segment: the socket's peer speaks baggage, and a
  *    fragment is filed by sequence number (tcp_rx.c).
@@ -139,7 +139,7 @@ static void tp_in_established(struct sock *sk, const struct tcphdr *th,
 {
 	struct tp_conn *conn;
 
-	tp_syn_negotiated(sk, th);
+	tp_syn_negotiated(sk);
 	if (scan->found != TP_OPT_FOUND_FRAG)
 		return;
 	conn = tp_conn_find(sk);
@@ -162,7 +162,7 @@ static void tp_in_synack(struct sock *sk, const struct tcphdr *th)
 	if (sk->sk_state == TCP_SYN_SENT &&
 	    after(ack, READ_ONCE(tp->snd_una)) &&
 	    !after(ack, READ_ONCE(tp->write_seq)))
-		tp_syn_negotiated(sk, th);
+		tp_syn_negotiated(sk);
 }
 
 static bool tp_in_malformed(const struct tp_in_seg *s,
@@ -228,28 +228,47 @@ unsigned int tp_in_hook(void *priv, struct sk_buff *skb,
 }
 
 /*
+ * The options of the segment that completed a handshake, if they hold
+ * ours and LOCAL_IN did not count them as malformed.
+ */
+static bool tp_in_child_scan(const struct sk_buff *skb, const struct tcphdr *th,
+			     struct tp_opt_scan *scan)
+{
+	unsigned int len = th->doff * 4;
+
+	if (tp_opt_scan((const u8 *)(th + 1), len - sizeof(*th),
+			tp_tcp_opt_id(), scan) == TP_OPT_NONE)
+		return false;
+	return scan->found != TP_OPT_FOUND_BAD &&
+	       (scan->found != TP_OPT_FOUND_FRAG ||
+		skb->len > skb_transport_offset(skb) + len);
+}
+
+/*
  * tcp_child_process(parent, child, skb): TCP just created @child from the
  * segment @skb that completed a handshake.  The segment passed TCP's
- * checks and its header is linear.
+ * checks and its header is linear.  The child negotiates if the
+ * connection's SYN offered (tcp_syn.c), or if this segment carries our
+ * option.
  */
 static int tp_in_child_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct sock *child = (struct sock *)regs_get_kernel_argument(regs, 1);
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 2);
 	const struct tcphdr *th = tcp_hdr(skb);
-	unsigned int len = th->doff * 4;
+	struct net *net = sock_net(child);
 	struct tp_opt_scan scan;
+	bool offered;
 
-	if (!tp_net_enabled(sock_net(child)) ||
-	    tp_opt_scan((const u8 *)(th + 1), len - sizeof(*th),
-			tp_tcp_opt_id(), &scan) == TP_OPT_NONE)
+	if (!tp_net_enabled(net))
 		return 0;
-	if (scan.found == TP_OPT_FOUND_BAD ||
-	    (scan.found == TP_OPT_FOUND_FRAG &&
-	     skb->len == skb_transport_offset(skb) + len))
-		return 0;	/* the LOCAL_IN hook counted it */
+	offered = tp_syn_offered(net, skb, th,
+				 skb->protocol == htons(ETH_P_IPV6));
 	rcu_read_lock();
-	tp_in_established(child, th, &scan);
+	if (tp_in_child_scan(skb, th, &scan))
+		tp_in_established(child, th, &scan);
+	else if (offered)
+		tp_syn_negotiated(child);
 	rcu_read_unlock();
 	return 0;
 }

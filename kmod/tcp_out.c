@@ -11,8 +11,7 @@
  *    gets it when it answers a SYN that had it (tcp_syn.c);
  *  - a segment of a negotiated socket is cut so that every anchor
  *    (tcp_tx.c) starts a piece, and each anchored piece carries its
- *    fragment; a client still announcing itself adds the capability
- *    option where it fits.
+ *    fragment.
  *
  * MSS: instead of lowering a socket's MSS for its whole life, the way IP
  * options and CIPSO do through icsk_ext_hdr_len, a piece that carries an
@@ -46,7 +45,6 @@ static DEFINE_PER_CPU(bool, tp_out_busy);
 /* One piece of a segment: its payload and the option it carries. */
 struct tp_out_piece {
 	u32 len;
-	bool frag;		/* the option is a fragment, not a capability */
 	u32 fraglen;		/* baggage bytes in it */
 	unsigned int optlen;
 	u8 opt[TP_OPT_SPACE];
@@ -152,14 +150,12 @@ static void tp_out_frag(struct tp_conn *conn, u32 seq, unsigned int room,
 		return;
 	frag.len = min_t(u32, frag.len, room - hdr);
 	p->optlen = tp_opt_put_frag(p->opt, tp_tcp_opt_id(), &frag);
-	p->frag = true;
 	p->fraglen = frag.len;
 }
 
 /*
  * Plans the piece of @skb that starts at @seq: up to the next anchor, and
- * no longer than its option leaves room for.  A capability option is only
- * added where it fits without a cut: it is not worth one.
+ * no longer than its fragment leaves room for.
  */
 static void tp_out_plan(struct tp_conn *conn, struct sock *sk,
 			const struct sk_buff *skb, const struct tp_seg *seg,
@@ -170,21 +166,16 @@ static void tp_out_plan(struct tp_conn *conn, struct sock *sk,
 
 	p->len = frags ? tp_tx_next_anchor(conn, seq, end) - seq : end - seq;
 	p->optlen = 0;
-	p->frag = false;
 	p->fraglen = 0;
 	if (frags)
 		tp_out_frag(conn, seq, room, p);
-	if (!p->optlen && tp_tx_announcing(conn, sk) && room >= TP_OPT_CAP_LEN)
-		p->optlen = tp_opt_put_cap(p->opt, tp_tcp_opt_id());
 	if (!p->optlen)
 		return;
 	fit = tp_out_fit(sk, skb, seg, ALIGN(p->optlen, 4));
-	if (p->frag && fit) {
+	if (fit)
 		p->len = min(p->len, fit);
-	} else if (p->frag || fit < p->len) {
+	else
 		p->optlen = 0;
-		p->frag = false;
-	}
 }
 
 /* Adds the planned option to a piece; counts the fragments that went. */
@@ -193,10 +184,8 @@ static bool tp_out_decorate(struct sk_buff *skb, struct tp_seg *seg,
 {
 	if (!p->optlen || tp_seg_grow(skb, seg, p->opt, p->optlen))
 		return false;
-	if (p->frag) {
-		atomic_long_inc(&tp_tcp_stats.opts_sent);
-		atomic_long_add(p->fraglen, &tp_tcp_stats.bytes_sent);
-	}
+	atomic_long_inc(&tp_tcp_stats.opts_sent);
+	atomic_long_add(p->fraglen, &tp_tcp_stats.bytes_sent);
 	return true;
 }
 
@@ -285,12 +274,25 @@ static unsigned int tp_out_data(struct sk_buff *skb, const struct tp_seg *seg,
 	return NF_STOLEN;
 }
 
+/*
+ * A segment of an established socket is never a SYN: when no version
+ * waits for its anchors, there is nothing to add to it, and the hook
+ * (which sees every packet this host sends) need not parse it.
+ */
+static bool tp_out_nothing_to_add(const struct sock *sk)
+{
+	return !tp_tx_busy() && sk && sk_fullsock(sk) &&
+	       READ_ONCE(sk->sk_state) == TCP_ESTABLISHED;
+}
+
 unsigned int tp_out_hook(void *priv, struct sk_buff *skb,
 			 const struct nf_hook_state *state)
 {
 	const struct tcphdr *th;
 	struct tp_seg seg;
 
+	if (tp_out_nothing_to_add(state->sk))
+		return NF_ACCEPT;
 	if (this_cpu_read(tp_out_busy) || !tp_out_parse(skb, state->pf, &seg))
 		return NF_ACCEPT;
 	th = tp_out_th(skb, &seg);

@@ -3,106 +3,155 @@
  * Capability negotiation in the three-way handshake.
  *
  * The client's SYN carries the capability option; a server that speaks
- * baggage answers it in its SYN-ACK; only then does either end send
- * fragments.  The server must remember, between the SYN it receives and
- * the SYN-ACK it sends, that the SYN asked.  The SYN-ACK is built from a
- * request socket that has no room for that, but it is sent synchronously
- * while the SYN is processed, on the same CPU: the LOCAL_IN hook notes the
- * SYN in a per-CPU slot and the LOCAL_OUT hook matches the SYN-ACK against
- * it (addresses, ports, and the SYN's sequence number as acknowledged).
- * A SYN-ACK sent later (a retransmission by timer, or a SYN that waited in
- * a busy listener's backlog) finds no match and goes out without the
- * option: the client then sees an ordinary connection, and so does the
- * server, because its child only negotiates when the client's handshake
- * ACK carries the option (tcp_in.c), which the client sends only after a
- * SYN-ACK answered.
+ * baggage answers it in its SYN-ACK.  Each end then knows all it needs:
+ * the client, that the server answered; the server, that the client
+ * offered.  Only then does either end send fragments.
+ *
+ * The server must remember that the SYN offered until its socket for
+ * the connection exists: request sockets and SYN cookies have no room
+ * for it.  The LOCAL_IN hook writes each offering SYN into a table of
+ * slots, hashed by addresses, ports and the client's initial sequence
+ * number; the LOCAL_OUT hook answers a SYN-ACK (first or retransmitted)
+ * whose SYN is there, and the new-child probe (tcp_in.c) takes the slot
+ * when TCP creates the server's socket.  A slot is overwritten by the
+ * next SYN that hashes to it: under a flood of SYNs, a connection may
+ * find its SYN forgotten.  Then its SYN-ACK goes without the option (an
+ * ordinary connection), or, if only the child missed it, the server's
+ * socket negotiates later, at the first fragment the client sends.
+ * Either way no baggage is sent to a peer that did not offer.
+ *
+ * Remembering the SYN costs a slot per connection; the alternative, the
+ * client announcing itself on its first segments until the server shows
+ * that its socket exists, cost about 5,000 instructions a connection
+ * (Documentation/wire-format.rst, "Negotiation").
  */
 
-#include <linux/percpu.h>
+#include <linux/cache.h>
 #include <linux/ipv6.h>
+#include <linux/jhash.h>
+#include <linux/random.h>
+#include <linux/spinlock.h>
 #include <linux/tcp.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
+#include <net/netns/hash.h>
 
 #include "tcp.h"
 
-struct tp_syn_slot {
-	bool valid;
-	bool v6;
-	possible_net_t net;
-	struct in6_addr saddr, daddr;	/* IPv4 in the first word */
-	__be16 sport, dport;
-	u32 isn;
+/* SYNs remembered at once: enough for a busy server's handshakes. */
+#define TP_SYN_SLOTS	1024
+
+/* A connection, from the client's side: addresses and ports, ISN. */
+struct tp_syn_key {
+	struct in6_addr caddr, saddr;	/* IPv4 in the first word, the rest 0 */
+	__be16 cport, sport;
+	u32 isn;			/* the client's initial sequence number */
+	u32 v6;				/* a word: the key has no padding */
 };
 
-static DEFINE_PER_CPU(struct tp_syn_slot, tp_syn_slots);
+struct tp_syn_slot {
+	spinlock_t lock;
+	bool valid;
+	possible_net_t net;
+	struct tp_syn_key key;
+};
 
-/* The addresses of @skb; IPv4 ones go in the first word, the rest is 0. */
-static void tp_syn_addrs(const struct sk_buff *skb, bool v6,
-			 struct in6_addr *saddr, struct in6_addr *daddr)
+static struct tp_syn_slot tp_syn_slots[TP_SYN_SLOTS];
+static u32 tp_syn_seed __read_mostly;
+
+void tp_syn_init(void)
 {
-	memset(saddr, 0, sizeof(*saddr));
-	memset(daddr, 0, sizeof(*daddr));
+	unsigned int i;
+
+	for (i = 0; i < TP_SYN_SLOTS; i++)
+		spin_lock_init(&tp_syn_slots[i].lock);
+	tp_syn_seed = get_random_u32();
+}
+
+/*
+ * The key of the connection @skb belongs to; @from_client tells its
+ * direction.  @isn is the client's ISN, known from the segment's kind.
+ */
+static void tp_syn_key(const struct sk_buff *skb, const struct tcphdr *th,
+		       bool v6, bool from_client, u32 isn, struct tp_syn_key *k)
+{
+	struct in6_addr *src = from_client ? &k->caddr : &k->saddr;
+	struct in6_addr *dst = from_client ? &k->saddr : &k->caddr;
+
+	memset(k, 0, sizeof(*k));
 	if (v6) {
-		*saddr = ipv6_hdr(skb)->saddr;
-		*daddr = ipv6_hdr(skb)->daddr;
+		*src = ipv6_hdr(skb)->saddr;
+		*dst = ipv6_hdr(skb)->daddr;
 	} else {
-		saddr->s6_addr32[0] = ip_hdr(skb)->saddr;
-		daddr->s6_addr32[0] = ip_hdr(skb)->daddr;
+		src->s6_addr32[0] = ip_hdr(skb)->saddr;
+		dst->s6_addr32[0] = ip_hdr(skb)->daddr;
 	}
+	k->cport = from_client ? th->source : th->dest;
+	k->sport = from_client ? th->dest : th->source;
+	k->isn = isn;
+	k->v6 = v6;
+}
+
+static struct tp_syn_slot *tp_syn_slot(const struct net *net,
+				       const struct tp_syn_key *k)
+{
+	u32 h = jhash(k, sizeof(*k), tp_syn_seed ^ net_hash_mix(net));
+
+	return &tp_syn_slots[h % TP_SYN_SLOTS];
+}
+
+/* Whether @slot holds @k; if @take, it is forgotten. */
+static bool tp_syn_find(const struct net *net, const struct tp_syn_key *k,
+			bool take)
+{
+	struct tp_syn_slot *slot = tp_syn_slot(net, k);
+	unsigned long flags;
+	bool found;
+
+	spin_lock_irqsave(&slot->lock, flags);
+	found = slot->valid && net_eq(read_pnet(&slot->net), net) &&
+		!memcmp(&slot->key, k, sizeof(*k));
+	if (found && take)
+		slot->valid = false;
+	spin_unlock_irqrestore(&slot->lock, flags);
+	return found;
 }
 
 void tp_syn_note(const struct net *net, const struct sk_buff *skb,
 		 const struct tcphdr *th, bool v6)
 {
-	struct tp_syn_slot *slot = get_cpu_ptr(&tp_syn_slots);
+	struct tp_syn_slot *slot;
+	struct tp_syn_key k;
+	unsigned long flags;
 
-	slot->v6 = v6;
+	tp_syn_key(skb, th, v6, true, ntohl(th->seq), &k);
+	slot = tp_syn_slot(net, &k);
+	spin_lock_irqsave(&slot->lock, flags);
 	write_pnet(&slot->net, (struct net *)net);
-	tp_syn_addrs(skb, v6, &slot->saddr, &slot->daddr);
-	slot->sport = th->source;
-	slot->dport = th->dest;
-	slot->isn = ntohl(th->seq);
+	slot->key = k;
 	slot->valid = true;
-	put_cpu_ptr(&tp_syn_slots);
-}
-
-/* The SYN-ACK goes the other way: its source is the SYN's destination. */
-static bool tp_syn_match(const struct tp_syn_slot *slot, const struct net *net,
-			 const struct sk_buff *skb, const struct tcphdr *th,
-			 bool v6)
-{
-	struct in6_addr saddr, daddr;
-
-	if (!slot->valid || slot->v6 != v6 || th->source != slot->dport ||
-	    th->dest != slot->sport || ntohl(th->ack_seq) != slot->isn + 1 ||
-	    !net_eq(read_pnet(&slot->net), net))
-		return false;
-	tp_syn_addrs(skb, v6, &saddr, &daddr);
-	return ipv6_addr_equal(&saddr, &slot->daddr) &&
-	       ipv6_addr_equal(&daddr, &slot->saddr);
+	spin_unlock_irqrestore(&slot->lock, flags);
 }
 
 bool tp_syn_asked(const struct net *net, const struct sk_buff *skb,
 		  const struct tcphdr *th, bool v6)
 {
-	struct tp_syn_slot *slot = get_cpu_ptr(&tp_syn_slots);
-	bool asked = tp_syn_match(slot, net, skb, th, v6);
+	struct tp_syn_key k;
 
-	if (asked)
-		slot->valid = false;
-	put_cpu_ptr(&tp_syn_slots);
-	return asked;
+	tp_syn_key(skb, th, v6, false, ntohl(th->ack_seq) - 1, &k);
+	return tp_syn_find(net, &k, false);
 }
 
-/*
- * A client learns from the SYN-ACK that the server speaks baggage, but the
- * server learns it from the client only when the segment that completes
- * the handshake carries our option: so the client announces itself on
- * everything it sends until the server has shown (by acknowledging
- * data, or sending some) that its end of the connection exists.
- */
-void tp_syn_negotiated(struct sock *sk, const struct tcphdr *th)
+bool tp_syn_offered(const struct net *net, const struct sk_buff *skb,
+		    const struct tcphdr *th, bool v6)
+{
+	struct tp_syn_key k;
+
+	tp_syn_key(skb, th, v6, true, ntohl(th->seq) - 1, &k);
+	return tp_syn_find(net, &k, true);
+}
+
+void tp_syn_negotiated(struct sock *sk)
 {
 	struct tp_conn *conn = tp_conn_open(sk);
 
@@ -111,9 +160,6 @@ void tp_syn_negotiated(struct sock *sk, const struct tcphdr *th)
 	if (!conn->peer) {
 		conn->peer = true;
 		atomic_long_inc(&tp_tcp_stats.negotiated);
-		if (th->syn)
-			tp_tx_announce(conn, ntohl(th->ack_seq),
-				       ntohl(th->seq) + 1);
 	}
 	tp_conn_unlock(conn);
 }

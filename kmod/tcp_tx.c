@@ -35,8 +35,8 @@
 #include "transit.h"
 
 /*
- * Versions with anchors not yet acknowledged, plus announcing sockets:
- * when 0, no segment needs an option and LOCAL_OUT looks no further.
+ * Versions with anchors not yet acknowledged: when 0, no segment needs
+ * an option and LOCAL_OUT looks no further.
  */
 static atomic_t tp_tx_work = ATOMIC_INIT(0);
 /*
@@ -49,38 +49,6 @@ static atomic_t tp_tx_carrying = ATOMIC_INIT(0);
 bool tp_tx_busy(void)
 {
 	return atomic_read(&tp_tx_work) > 0;
-}
-
-void tp_tx_announce(struct tp_conn *conn, u32 snd_una, u32 rcv_nxt)
-{
-	conn->ann_snd_una = snd_una;
-	conn->ann_rcv_nxt = rcv_nxt;
-	if (!conn->announce) {
-		conn->announce = true;
-		atomic_inc(&tp_tx_work);
-	}
-}
-
-static void tp_tx_unannounce(struct tp_conn *conn)
-{
-	if (conn->announce) {
-		conn->announce = false;
-		atomic_dec(&tp_tx_work);
-	}
-}
-
-bool tp_tx_announcing(struct tp_conn *conn, const struct sock *sk)
-{
-	const struct tcp_sock *tp = tcp_sk(sk);
-
-	if (!conn->announce)
-		return false;
-	if (after(READ_ONCE(tp->snd_una), conn->ann_snd_una) ||
-	    after(READ_ONCE(tp->rcv_nxt), conn->ann_rcv_nxt)) {
-		tp_tx_unannounce(conn);
-		return false;
-	}
-	return true;
 }
 
 static void tp_txv_settle(struct tp_txv *v)
@@ -134,7 +102,6 @@ void tp_tx_free(struct tp_conn *conn)
 	list_for_each_entry_safe(v, n, &conn->tx, node)
 		tp_txv_drop(conn, v);
 	tp_tx_count_carrying(conn, was);
-	tp_tx_unannounce(conn);
 }
 
 /* Option bytes a data segment of @sk has free besides timestamps. */

@@ -109,7 +109,7 @@ TEST_F(tcp, negotiates)
 	ASSERT_EQ(0, tp_tcp_status(&before));
 	ASSERT_EQ(1, before.net_enabled);
 	ASSERT_EQ(0, tp_tcp_pair(variant->family, &cli, &srv));
-	/* The server's side negotiates when the handshake's last ACK lands. */
+	/* The server's side negotiates when TCP creates its socket. */
 	while (!tp_tcp_status(&after) && after.negotiated < before.negotiated + 2)
 		usleep(1000);
 	EXPECT_LE(before.negotiated + 2, after.negotiated);
@@ -212,6 +212,18 @@ TEST_F(tcp, both_directions)
 	ASSERT_EQ(REQ_LEN, recv_all_queued(self->srv, REQ_LEN));
 	EXPECT_STREQ("from=client", GET_SELF());
 	ASSERT_EQ(0, send_with(&self->nl, self->srv, "from=server", REQ_LEN, 'r'));
+	ASSERT_EQ(REQ_LEN, recv_all_queued(self->cli, REQ_LEN));
+	EXPECT_STREQ("from=server", GET_SELF());
+}
+
+/*
+ * The server's socket negotiates from the client's SYN alone: a server
+ * that writes first, to a client that never sent baggage, carries its own.
+ */
+TEST_F(tcp, server_speaks_first)
+{
+	REQUIRE_TCP();
+	ASSERT_EQ(0, send_with(&self->nl, self->srv, "from=server", REQ_LEN, 's'));
 	ASSERT_EQ(REQ_LEN, recv_all_queued(self->cli, REQ_LEN));
 	EXPECT_STREQ("from=server", GET_SELF());
 }
