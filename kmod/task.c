@@ -155,22 +155,41 @@ struct tp_bag *tp_task_bag(struct task_struct *task)
 	return tp_task_get(task, NULL);
 }
 
-bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag)
+/*
+ * The address of @task's blob (NULL: none), to compare and never to
+ * follow, and its read policy.
+ */
+static const struct tp_bag *tp_task_peek(struct task_struct *task, u8 *policy)
 {
 	struct tp_task_entry *entry;
-	bool holds;
+	const struct tp_bag *bag = NULL;
 
+	*policy = TRACINGPLANE_READ_MERGE;
 	if (!atomic_long_read(&tp_task_entries))
-		return !bag;
+		return NULL;
 	rcu_read_lock();
 	entry = tp_task_find(task);
-	if (entry)
-		holds = READ_ONCE(entry->policy) == TRACINGPLANE_READ_MERGE &&
-			(!bag || rcu_access_pointer(entry->bag) == bag);
-	else
-		holds = !bag;
+	if (entry) {
+		bag = rcu_access_pointer(entry->bag);
+		*policy = READ_ONCE(entry->policy);
+	}
 	rcu_read_unlock();
-	return holds;
+	return bag;
+}
+
+bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag)
+{
+	u8 policy;
+	const struct tp_bag *mine = tp_task_peek(task, &policy);
+
+	return policy == TRACINGPLANE_READ_MERGE && (!bag || mine == bag);
+}
+
+bool tp_task_carries(struct task_struct *task, const struct tp_bag *bag)
+{
+	u8 policy;
+
+	return tp_task_peek(task, &policy) == bag;
 }
 
 u8 tp_task_read_policy(struct task_struct *task)

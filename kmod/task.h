@@ -41,6 +41,11 @@ int tp_task_update(struct task_struct *task,
  * pointers only: the readers' fastest path (credit.c).
  */
 bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag);
+/*
+ * Is @bag (NULL: none) the very blob @task carries?  Compares pointers
+ * only and takes no reference: the writers' fastest path (tcp_tx.c).
+ */
+bool tp_task_carries(struct task_struct *task, const struct tp_bag *bag);
 
 /* @task's read policy: an enum tracingplane_read_policy. */
 u8 tp_task_read_policy(struct task_struct *task);

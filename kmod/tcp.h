@@ -91,6 +91,8 @@ struct tp_conn {
 	bool dead;		/* the socket was destroyed */
 	bool peer;		/* the peer speaks baggage: options may be sent */
 	struct list_head tx;	/* struct tp_txv, by start */
+	/* The newest version's bag, to compare without the lock. */
+	const struct tp_bag *tx_newest;
 	u32 ntx;
 	struct list_head rx;	/* struct tp_rxv, by start */
 	u32 nrx;

@@ -59,6 +59,25 @@ static void tp_txv_settle(struct tp_txv *v)
 	}
 }
 
+static struct tp_txv *tp_tx_newest(struct tp_conn *conn)
+{
+	if (list_empty(&conn->tx))
+		return NULL;
+	return list_last_entry(&conn->tx, struct tp_txv, node);
+}
+
+/*
+ * Under the conn lock, after the newest version changed.  The version
+ * holds a reference to its bag, so the address cannot be reused for
+ * another blob while it is there.
+ */
+static void tp_tx_note_newest(struct tp_conn *conn)
+{
+	const struct tp_txv *v = tp_tx_newest(conn);
+
+	WRITE_ONCE(conn->tx_newest, v ? v->bag : NULL);
+}
+
 static void tp_txv_drop(struct tp_conn *conn, struct tp_txv *v)
 {
 	list_del(&v->node);
@@ -66,13 +85,7 @@ static void tp_txv_drop(struct tp_conn *conn, struct tp_txv *v)
 	tp_txv_settle(v);
 	tp_bag_put(v->bag);
 	kfree(v);
-}
-
-static struct tp_txv *tp_tx_newest(struct tp_conn *conn)
-{
-	if (list_empty(&conn->tx))
-		return NULL;
-	return list_last_entry(&conn->tx, struct tp_txv, node);
+	tp_tx_note_newest(conn);
 }
 
 /* Under the conn lock. */
@@ -155,6 +168,7 @@ static void tp_tx_write(struct tp_conn *conn, struct sock *sk,
 		return;
 	list_add_tail(&v->node, &conn->tx);
 	conn->ntx++;
+	tp_tx_note_newest(conn);
 	atomic_inc(&tp_tx_work);
 	if (conn->ntx > tp_tcp_max_ranges()) {
 		/* Its unacknowledged fragments are lost: readers see a trim. */
@@ -240,16 +254,23 @@ void tp_tx_frag(const struct tp_anchor *a, struct tp_opt_frag *frag)
 static void tp_tx_write_hook(struct pt_regs *args)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(args, 0);
-	struct tp_bag *bag = tp_task_bag(current);
+	struct tp_bag *bag;
 	struct tp_conn *conn;
 
 	/* No baggage here, none in any newest version: nothing changes. */
-	if (!bag && !atomic_read(&tp_tx_carrying))
+	if (!atomic_read(&tp_tx_carrying) && tp_task_carries(current, NULL))
 		return;
 	rcu_read_lock();
 	conn = tp_conn_find(sk);
-	if (conn && READ_ONCE(conn->peer) && tp_net_enabled(sock_net(sk)) &&
-	    tp_conn_lock(conn)) {
+	/*
+	 * Nor when the newest version holds the writer's very blob: writes
+	 * to a socket are serialized by its lock, which the caller holds.
+	 */
+	if (!conn || !READ_ONCE(conn->peer) || !tp_net_enabled(sock_net(sk)) ||
+	    tp_task_carries(current, READ_ONCE(conn->tx_newest)))
+		goto out;
+	bag = tp_task_bag(current);
+	if (tp_conn_lock(conn)) {
 		bool was = tp_tx_carries(conn);
 
 		tp_tx_write(conn, sk, bag);
@@ -257,8 +278,9 @@ static void tp_tx_write_hook(struct pt_regs *args)
 		bag = NULL;
 		tp_conn_unlock(conn);
 	}
-	rcu_read_unlock();
 	tp_bag_put(bag);
+out:
+	rcu_read_unlock();
 }
 
 static struct tp_hook tp_tx_hooks[] = {
