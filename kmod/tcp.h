@@ -98,6 +98,11 @@ struct tp_conn {
 	u32 nrx;
 	u32 rx_mem;		/* bytes held for rx versions */
 	u32 credited;		/* readers were credited up to this sequence */
+	/*
+	 * The bag of the sole version, when it is complete and whole:
+	 * readers compare it without the lock (tcp_read.c).
+	 */
+	const struct tp_bag *rx_sole;
 	struct rcu_head rcu;
 };
 
@@ -120,15 +125,17 @@ void tp_syn_init(void);
 /* LOCAL_IN: the SYN @skb, whose TCP header is @th, offered baggage. */
 void tp_syn_note(const struct net *net, const struct sk_buff *skb,
 		 const struct tcphdr *th, bool v6);
-/* LOCAL_OUT: does this SYN-ACK answer a SYN that offered? */
-bool tp_syn_asked(const struct net *net, const struct sk_buff *skb,
-		  const struct tcphdr *th, bool v6);
 /*
- * TCP creates the server's socket from @skb, the handshake's last
- * segment: did the connection's SYN offer?  The SYN is forgotten.
+ * LOCAL_OUT: does the SYN-ACK @skb reply to a SYN that offered?  If so,
+ * records whether it carries the answer.
  */
-bool tp_syn_offered(const struct net *net, const struct sk_buff *skb,
-		    const struct tcphdr *th, bool v6);
+bool tp_syn_answer(const struct net *net, const struct sk_buff *skb,
+		   const struct tcphdr *th, bool v6, bool answered);
+/*
+ * TCP just created the server's socket @child (locked): did the
+ * connection's SYN offer, and a SYN-ACK answer?  The SYN is forgotten.
+ */
+bool tp_syn_offered(struct sock *child);
 /* Under rcu_read_lock(): records that @sk's peer speaks baggage. */
 void tp_syn_negotiated(struct sock *sk);
 

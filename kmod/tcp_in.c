@@ -262,8 +262,7 @@ static int tp_in_child_pre(struct kprobe *kp, struct pt_regs *regs)
 
 	if (!tp_net_enabled(net))
 		return 0;
-	offered = tp_syn_offered(net, skb, th,
-				 skb->protocol == htons(ETH_P_IPV6));
+	offered = tp_syn_offered(child);
 	rcu_read_lock();
 	if (tp_in_child_scan(skb, th, &scan))
 		tp_in_established(child, th, &scan);

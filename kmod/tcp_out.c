@@ -101,23 +101,37 @@ static void tp_out_syn(struct sk_buff *skb, struct tp_seg *seg,
 		       const struct nf_hook_state *state)
 {
 	const struct tcphdr *th = tp_out_th(skb, seg);
+	struct sock *sk = state->sk;
+	bool synack = th->ack;
 	struct tp_opt_scan scan;
 	u8 opt[TP_OPT_CAP_LEN];
 
-	if (th->ack) {
-		if (!tp_syn_asked(state->net, skb, th, seg->v6))
-			return;
-	} else if (!tp_out_tcp_sock(state->sk) ||
-		   skb->len > seg->thoff + seg->thlen) {
+	if (!synack && (!tp_out_tcp_sock(sk) ||
+			skb->len > seg->thoff + seg->thlen))
 		return;		/* a raw socket's, or Fast Open data */
-	}
 	tp_out_scan(skb, seg, &scan);
 	/* Signed segments are not ours to touch. */
 	if (scan.found != TP_OPT_NONE || scan.auth || scan.eol)
 		return;
+	/* A SYN-ACK answers only a SYN that offered. */
+	if (synack && !tp_syn_answer(state->net, skb, th, seg->v6, true))
+		return;
 	tp_opt_put_cap(opt, tp_tcp_opt_id());
-	if (!tp_seg_grow(skb, seg, opt, sizeof(opt)))
-		tp_seg_finish(skb, seg);
+	if (tp_seg_grow(skb, seg, opt, sizeof(opt))) {
+		if (synack)	/* it goes without the answer after all */
+			tp_syn_answer(state->net, skb, tp_out_th(skb, seg),
+				      seg->v6, false);
+		return;
+	}
+	tp_seg_finish(skb, seg);
+	/*
+	 * A Fast Open child, or either end of a simultaneous open, sends its
+	 * SYN-ACK from a socket that exists already, and TCP creates no
+	 * other: it negotiates now.
+	 */
+	if (synack && tp_out_tcp_sock(sk) &&
+	    READ_ONCE(sk->sk_state) == TCP_SYN_RECV)
+		tp_syn_negotiated(sk);
 }
 
 /* Payload a piece may carry once its header grew by @grow bytes. */

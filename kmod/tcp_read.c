@@ -73,8 +73,25 @@ static enum tp_read_seen tp_read_take(struct tp_conn *conn, struct sock *sk,
 	return TP_READ_BYTES;
 }
 
+/*
+ * A reader that merges and reads bytes of a sole version holding its very
+ * blob changes nothing, and only moves the credit mark: without the conn
+ * lock, as the readers of a socket are serialized by the socket's lock,
+ * and a version filed for the bytes read would show here (tcp_rx.c files
+ * it before TCP queues them).
+ */
+static bool tp_read_unchanged(struct tp_conn *conn, struct sock *sk,
+			      const struct tp_bag *mine, u8 policy)
+{
+	if (policy != TRACINGPLANE_READ_MERGE || !mine ||
+	    READ_ONCE(conn->rx_sole) != mine)
+		return false;
+	WRITE_ONCE(conn->credited, READ_ONCE(tcp_sk(sk)->copied_seq));
+	return true;
+}
+
 static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag *mine,
-					struct tp_bag **bag)
+					u8 policy, struct tp_bag **bag)
 {
 	enum tp_read_seen seen = TP_READ_UNTRACKED;
 	struct tp_conn *conn;
@@ -89,9 +106,13 @@ static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag *mine,
 		return TP_READ_NOTHING;
 	}
 	conn = tp_conn_find(sk);
-	if (conn && tp_net_enabled(sock_net(sk)) && tp_conn_lock(conn)) {
-		seen = tp_read_take(conn, sk, mine, bag);
-		tp_conn_unlock(conn);
+	if (conn && tp_net_enabled(sock_net(sk))) {
+		if (tp_read_unchanged(conn, sk, mine, policy)) {
+			seen = TP_READ_NOTHING;
+		} else if (tp_conn_lock(conn)) {
+			seen = tp_read_take(conn, sk, mine, bag);
+			tp_conn_unlock(conn);
+		}
 	}
 	rcu_read_unlock();
 	return seen;
@@ -111,7 +132,7 @@ static void tp_read_probe(void *data, struct sock *sk)
 	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)))
 		return;
 	mine = tp_task_get(current, &policy);
-	switch (tp_read_socket(sk, mine, &bag)) {
+	switch (tp_read_socket(sk, mine, policy, &bag)) {
 	case TP_READ_BYTES:
 		/* Merging the very blob the reader holds changes nothing. */
 		if (policy == TRACINGPLANE_READ_MERGE && (!bag || bag == mine))

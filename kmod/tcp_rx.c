@@ -88,12 +88,31 @@ static void tp_rxv_drop(struct tp_conn *conn, struct tp_rxv *v)
 	kfree(v);
 }
 
+/*
+ * Under the conn lock, after the versions changed.  The version holds a
+ * reference to its bag, so the address cannot be reused for another
+ * blob while it is there.
+ */
+static void tp_rx_note_sole(struct tp_conn *conn)
+{
+	const struct tp_rxv *v;
+	const struct tp_bag *sole = NULL;
+
+	if (conn->nrx == 1) {
+		v = list_first_entry(&conn->rx, struct tp_rxv, node);
+		if (tp_rxv_complete(v) && !v->lossy)
+			sole = v->bag;
+	}
+	WRITE_ONCE(conn->rx_sole, sole);
+}
+
 void tp_rx_free(struct tp_conn *conn)
 {
 	struct tp_rxv *v, *n;
 
 	list_for_each_entry_safe(v, n, &conn->rx, node)
 		tp_rxv_drop(conn, v);
+	tp_rx_note_sole(conn);
 }
 
 /*
@@ -249,8 +268,8 @@ static void tp_rxv_fill(struct tp_conn *conn, struct tp_rxv *v,
 		tp_rxv_seal(conn, v);
 }
 
-void tp_rx_attach(struct tp_conn *conn, const struct sock *sk, u32 seq,
-		  const struct tp_opt_frag *frag)
+static void tp_rx_file(struct tp_conn *conn, const struct sock *sk, u32 seq,
+		       const struct tp_opt_frag *frag)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	u32 window = max(READ_ONCE(tp->rcv_wnd), 1U);
@@ -273,6 +292,13 @@ void tp_rx_attach(struct tp_conn *conn, const struct sock *sk, u32 seq,
 	}
 	atomic_long_inc(&tp_tcp_stats.opts_rcvd);
 	tp_rxv_fill(conn, v, frag);
+}
+
+void tp_rx_attach(struct tp_conn *conn, const struct sock *sk, u32 seq,
+		  const struct tp_opt_frag *frag)
+{
+	tp_rx_file(conn, sk, seq, frag);
+	tp_rx_note_sole(conn);
 }
 
 /* The atoms of the longest received prefix of an incomplete version. */
@@ -368,5 +394,6 @@ struct tp_bag *tp_rx_take(struct tp_conn *conn, u32 from, u32 to,
 		if (!last && !after(n->start, to))
 			tp_rxv_drop(conn, v);
 	}
+	tp_rx_note_sole(conn);
 	return acc;
 }

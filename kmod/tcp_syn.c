@@ -5,41 +5,53 @@
  * The client's SYN carries the capability option; a server that speaks
  * baggage answers it in its SYN-ACK.  Each end then knows all it needs:
  * the client, that the server answered; the server, that the client
- * offered.  Only then does either end send fragments.
+ * offered and that it answered.  Only then does either end send
+ * fragments.
  *
  * The server must remember that the SYN offered until its socket for
  * the connection exists: request sockets and SYN cookies have no room
- * for it.  The LOCAL_IN hook writes each offering SYN into a table of
- * slots, hashed by addresses, ports and the client's initial sequence
+ * for it.  The LOCAL_IN hook notes each offering SYN in a table, by
+ * network namespace, addresses, ports and the client's initial sequence
  * number; the LOCAL_OUT hook answers a SYN-ACK (first or retransmitted)
- * whose SYN is there, and the new-child probe (tcp_in.c) takes the slot
- * when TCP creates the server's socket.  A slot is overwritten by the
- * next SYN that hashes to it: under a flood of SYNs, a connection may
- * find its SYN forgotten.  Then its SYN-ACK goes without the option (an
- * ordinary connection), or, if only the child missed it, the server's
- * socket negotiates later, at the first fragment the client sends.
- * Either way no baggage is sent to a peer that did not offer.
+ * whose SYN is there and marks it answered; the new-child probe
+ * (tcp_in.c) takes the entry as TCP creates the server's socket, keyed
+ * by the socket itself (whatever segment completed the handshake).  A
+ * Fast Open child, or a socket in a simultaneous open, exists before its
+ * SYN-ACK: it negotiates as the SYN-ACK answers.
  *
- * Remembering the SYN costs a slot per connection; the alternative, the
+ * The table is a fixed array of buckets of a few entries; a SYN takes a
+ * free entry of its bucket, or the oldest.  Taken entries free
+ * themselves, and those of handshakes that never completed are the
+ * oldest, so only a burst of more offering SYNs than a bucket holds, in
+ * less than a handshake's time, makes one forgotten.  Then its SYN-ACK
+ * goes without the option (an ordinary connection), or, if only the
+ * child missed it, the server's socket negotiates later, at the first
+ * fragment the client sends.  Either way no baggage is sent to a peer
+ * that did not offer.
+ *
+ * Remembering the SYN costs an entry per connection; the alternative, the
  * client announcing itself on its first segments until the server shows
  * that its socket exists, cost about 5,000 instructions a connection
  * (Documentation/wire-format.rst, "Negotiation").
  */
 
-#include <linux/cache.h>
+#include <linux/build_bug.h>
 #include <linux/ipv6.h>
 #include <linux/jhash.h>
+#include <linux/jiffies.h>
 #include <linux/random.h>
 #include <linux/spinlock.h>
 #include <linux/tcp.h>
+#include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/netns/hash.h>
 
 #include "tcp.h"
 
-/* SYNs remembered at once: enough for a busy server's handshakes. */
-#define TP_SYN_SLOTS	1024
+/* Buckets of the table, and entries per bucket: 4096 SYNs at once. */
+#define TP_SYN_BUCKETS	1024
+#define TP_SYN_WAYS	4
 
 /* A connection, from the client's side: addresses and ports, ISN. */
 struct tp_syn_key {
@@ -49,31 +61,47 @@ struct tp_syn_key {
 	u32 v6;				/* a word: the key has no padding */
 };
 
-struct tp_syn_slot {
-	spinlock_t lock;
+struct tp_syn_entry {
 	bool valid;
+	bool answered;			/* a SYN-ACK carried the option */
+	unsigned long when;		/* jiffies of the SYN */
 	possible_net_t net;
 	struct tp_syn_key key;
 };
 
-static struct tp_syn_slot tp_syn_slots[TP_SYN_SLOTS];
+/* Raw: taken in probes, preemption off, even on PREEMPT_RT. */
+struct tp_syn_bucket {
+	raw_spinlock_t lock;
+	struct tp_syn_entry entry[TP_SYN_WAYS];
+};
+
+static struct tp_syn_bucket tp_syn_table[TP_SYN_BUCKETS];
 static u32 tp_syn_seed __read_mostly;
 
 void tp_syn_init(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < TP_SYN_SLOTS; i++)
-		spin_lock_init(&tp_syn_slots[i].lock);
+	BUILD_BUG_ON(sizeof(struct tp_syn_key) % sizeof(u32));
+	for (i = 0; i < TP_SYN_BUCKETS; i++)
+		raw_spin_lock_init(&tp_syn_table[i].lock);
 	tp_syn_seed = get_random_u32();
 }
 
+/* IPv4 addresses go in the first word of a key's address. */
+static void tp_syn_addr4(struct in6_addr *a, __be32 addr)
+{
+	a->s6_addr32[0] = addr;
+}
+
 /*
- * The key of the connection @skb belongs to; @from_client tells its
- * direction.  @isn is the client's ISN, known from the segment's kind.
+ * The key of the connection of the handshake segment @skb; @from_client
+ * tells its direction, and @isn is the client's ISN, which the segment's
+ * kind tells.
  */
-static void tp_syn_key(const struct sk_buff *skb, const struct tcphdr *th,
-		       bool v6, bool from_client, u32 isn, struct tp_syn_key *k)
+static void tp_syn_key_skb(const struct sk_buff *skb, const struct tcphdr *th,
+			   bool v6, bool from_client, u32 isn,
+			   struct tp_syn_key *k)
 {
 	struct in6_addr *src = from_client ? &k->caddr : &k->saddr;
 	struct in6_addr *dst = from_client ? &k->saddr : &k->caddr;
@@ -83,8 +111,8 @@ static void tp_syn_key(const struct sk_buff *skb, const struct tcphdr *th,
 		*src = ipv6_hdr(skb)->saddr;
 		*dst = ipv6_hdr(skb)->daddr;
 	} else {
-		src->s6_addr32[0] = ip_hdr(skb)->saddr;
-		dst->s6_addr32[0] = ip_hdr(skb)->daddr;
+		tp_syn_addr4(src, ip_hdr(skb)->saddr);
+		tp_syn_addr4(dst, ip_hdr(skb)->daddr);
 	}
 	k->cport = from_client ? th->source : th->dest;
 	k->sport = from_client ? th->dest : th->source;
@@ -92,63 +120,129 @@ static void tp_syn_key(const struct sk_buff *skb, const struct tcphdr *th,
 	k->v6 = v6;
 }
 
-static struct tp_syn_slot *tp_syn_slot(const struct net *net,
-				       const struct tp_syn_key *k)
+/*
+ * The key of the connection of the server's socket @sk, which TCP just
+ * created (locked): rcv_nxt is still the client's ISN + 1.  An IPv4
+ * connection to an IPv6 listener has IPv4-mapped addresses, and came in
+ * IPv4 packets.
+ */
+static void tp_syn_key_sock(const struct sock *sk, struct tp_syn_key *k)
 {
-	u32 h = jhash(k, sizeof(*k), tp_syn_seed ^ net_hash_mix(net));
+	const struct inet_sock *inet = inet_sk(sk);
 
-	return &tp_syn_slots[h % TP_SYN_SLOTS];
+	memset(k, 0, sizeof(*k));
+	if (sk->sk_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		k->caddr = sk->sk_v6_daddr;
+		k->saddr = sk->sk_v6_rcv_saddr;
+		k->v6 = 1;
+	} else {
+		tp_syn_addr4(&k->caddr, inet->inet_daddr);
+		tp_syn_addr4(&k->saddr, inet->inet_rcv_saddr);
+	}
+	k->cport = inet->inet_dport;
+	k->sport = inet->inet_sport;
+	k->isn = tcp_sk(sk)->rcv_nxt - 1;
 }
 
-/* Whether @slot holds @k; if @take, it is forgotten. */
-static bool tp_syn_find(const struct net *net, const struct tp_syn_key *k,
-			bool take)
+static struct tp_syn_bucket *tp_syn_bucket(const struct net *net,
+					   const struct tp_syn_key *k)
 {
-	struct tp_syn_slot *slot = tp_syn_slot(net, k);
-	unsigned long flags;
-	bool found;
+	u32 h = jhash2((const u32 *)k, sizeof(*k) / sizeof(u32),
+		       tp_syn_seed ^ net_hash_mix(net));
 
-	spin_lock_irqsave(&slot->lock, flags);
-	found = slot->valid && net_eq(read_pnet(&slot->net), net) &&
-		!memcmp(&slot->key, k, sizeof(*k));
-	if (found && take)
-		slot->valid = false;
-	spin_unlock_irqrestore(&slot->lock, flags);
-	return found;
+	return &tp_syn_table[h % TP_SYN_BUCKETS];
+}
+
+/* Under the bucket's lock: the entry of @k, or NULL. */
+static struct tp_syn_entry *tp_syn_lookup(struct tp_syn_bucket *b,
+					  const struct net *net,
+					  const struct tp_syn_key *k)
+{
+	struct tp_syn_entry *e;
+
+	for (e = b->entry; e < b->entry + TP_SYN_WAYS; e++)
+		if (e->valid && net_eq(read_pnet(&e->net), net) &&
+		    !memcmp(&e->key, k, sizeof(*k)))
+			return e;
+	return NULL;
+}
+
+/* Under the bucket's lock: a free entry, or else the oldest. */
+static struct tp_syn_entry *tp_syn_victim(struct tp_syn_bucket *b)
+{
+	struct tp_syn_entry *e, *old = b->entry;
+
+	for (e = b->entry; e < b->entry + TP_SYN_WAYS; e++) {
+		if (!e->valid)
+			return e;
+		if (time_before(e->when, old->when))
+			old = e;
+	}
+	return old;
 }
 
 void tp_syn_note(const struct net *net, const struct sk_buff *skb,
 		 const struct tcphdr *th, bool v6)
 {
-	struct tp_syn_slot *slot;
+	struct tp_syn_bucket *b;
+	struct tp_syn_entry *e;
 	struct tp_syn_key k;
 	unsigned long flags;
 
-	tp_syn_key(skb, th, v6, true, ntohl(th->seq), &k);
-	slot = tp_syn_slot(net, &k);
-	spin_lock_irqsave(&slot->lock, flags);
-	write_pnet(&slot->net, (struct net *)net);
-	slot->key = k;
-	slot->valid = true;
-	spin_unlock_irqrestore(&slot->lock, flags);
+	tp_syn_key_skb(skb, th, v6, true, ntohl(th->seq), &k);
+	b = tp_syn_bucket(net, &k);
+	raw_spin_lock_irqsave(&b->lock, flags);
+	/* A retransmitted SYN keeps its entry, answered or not. */
+	e = tp_syn_lookup(b, net, &k);
+	if (!e) {
+		e = tp_syn_victim(b);
+		write_pnet(&e->net, (struct net *)net);
+		e->key = k;
+		e->answered = false;
+		e->valid = true;
+	}
+	e->when = jiffies;
+	raw_spin_unlock_irqrestore(&b->lock, flags);
 }
 
-bool tp_syn_asked(const struct net *net, const struct sk_buff *skb,
-		  const struct tcphdr *th, bool v6)
+bool tp_syn_answer(const struct net *net, const struct sk_buff *skb,
+		   const struct tcphdr *th, bool v6, bool answered)
 {
+	struct tp_syn_bucket *b;
+	struct tp_syn_entry *e;
 	struct tp_syn_key k;
+	unsigned long flags;
 
-	tp_syn_key(skb, th, v6, false, ntohl(th->ack_seq) - 1, &k);
-	return tp_syn_find(net, &k, false);
+	tp_syn_key_skb(skb, th, v6, false, ntohl(th->ack_seq) - 1, &k);
+	b = tp_syn_bucket(net, &k);
+	raw_spin_lock_irqsave(&b->lock, flags);
+	e = tp_syn_lookup(b, net, &k);
+	if (e)
+		e->answered = answered;
+	raw_spin_unlock_irqrestore(&b->lock, flags);
+	return e;
 }
 
-bool tp_syn_offered(const struct net *net, const struct sk_buff *skb,
-		    const struct tcphdr *th, bool v6)
+bool tp_syn_offered(struct sock *child)
 {
+	const struct net *net = sock_net(child);
+	struct tp_syn_bucket *b;
+	struct tp_syn_entry *e;
 	struct tp_syn_key k;
+	unsigned long flags;
+	bool answered = false;
 
-	tp_syn_key(skb, th, v6, true, ntohl(th->seq) - 1, &k);
-	return tp_syn_find(net, &k, true);
+	tp_syn_key_sock(child, &k);
+	b = tp_syn_bucket(net, &k);
+	raw_spin_lock_irqsave(&b->lock, flags);
+	e = tp_syn_lookup(b, net, &k);
+	if (e) {
+		answered = e->answered;
+		e->valid = false;
+	}
+	raw_spin_unlock_irqrestore(&b->lock, flags);
+	return answered;
 }
 
 void tp_syn_negotiated(struct sock *sk)

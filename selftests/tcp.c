@@ -228,6 +228,62 @@ TEST_F(tcp, server_speaks_first)
 	EXPECT_STREQ("from=server", GET_SELF());
 }
 
+/* Reads or writes a sysctl of one line; 0 or -1. */
+static int sysctl_rw(const char *path, char *old, size_t len, const char *val)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	ssize_t n = -1;
+
+	if (fd < 0)
+		return -1;
+	if (old) {
+		n = read(fd, old, len - 1);
+		if (n >= 0)
+			old[n] = 0;
+	}
+	if (val && (!old || n >= 0))
+		n = pwrite(fd, val, strlen(val), 0);
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * A Fast Open child exists before its SYN-ACK, and TCP never creates
+ * another: it negotiates as its SYN-ACK answers.  The client, with no
+ * cookie, sends a SYN without data that asks for one; the server, which
+ * needs no cookie, makes a child of that SYN.  The server speaks first.
+ */
+TEST_F(tcp, fast_open_child_negotiates)
+{
+	static const char path[] = "/proc/sys/net/ipv4/tcp_fastopen";
+	struct sockaddr_storage addr;
+	int one = 1, qlen = 8, lfd, cli, srv;
+	char old[32];
+	socklen_t alen;
+
+	REQUIRE_TCP();
+	/* client and server on, no cookie needed by the server */
+	ASSERT_EQ(0, sysctl_rw(path, old, sizeof(old), "0x203"));
+	lfd = tp_tcp_listen(variant->family, &addr, &alen);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)));
+	cli = socket(variant->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, setsockopt(cli, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)));
+	ASSERT_EQ(0, connect(cli, (struct sockaddr *)&addr, alen));
+	/* the SYN leaves with the first write */
+	ASSERT_EQ(0, send_with(&self->nl, cli, NULL, 1, 'c'));
+	srv = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	EXPECT_EQ(0, sysctl_rw(path, NULL, 0, old));
+	ASSERT_LE(0, srv);
+	close(lfd);
+	ASSERT_EQ(0, send_with(&self->nl, srv, "from=server", REQ_LEN, 's'));
+	ASSERT_EQ(REQ_LEN, recv_all_queued(cli, REQ_LEN));
+	EXPECT_STREQ("from=server", GET_SELF());
+	close(cli);
+	close(srv);
+}
+
 /* sendfile() and splice() to a socket carry the sender's baggage too. */
 TEST_F(tcp, sendfile_and_splice)
 {
