@@ -75,9 +75,18 @@ static void *tp_task_lookup_key(const void *task)
 	return tp_task_lookup((struct task_struct *)task);
 }
 
-/* A UNIX send and read look up their tasks once per message each. */
+/*
+ * A UNIX send and read look up their tasks once per message each.  The
+ * hints' generation also counts every change of a task's baggage or
+ * policy: it is tp_task_version().
+ */
 static DEFINE_PER_CPU(struct tp_hints, tp_task_hints);
 static atomic_long_t tp_task_gen = ATOMIC_LONG_INIT(1);
+
+unsigned long tp_task_version(void)
+{
+	return atomic_long_read_acquire(&tp_task_gen);
+}
 
 /* tp_task_lookup() for readers; under rcu_read_lock(). */
 static struct tp_task_entry *tp_task_find(struct task_struct *task)
@@ -274,6 +283,7 @@ static int tp_task_commit(struct task_struct *task, struct tp_bag *old,
 		err = -EAGAIN;
 	} else if (entry && (new || entry->policy != TRACINGPLANE_READ_MERGE)) {
 		rcu_assign_pointer(entry->bag, new);
+		tp_hints_changed(&tp_task_gen);
 		tp_bag_put(cur);
 	} else if (entry) {
 		tp_task_remove(entry);
@@ -339,9 +349,10 @@ static int tp_task_commit_policy(struct task_struct *task, u8 policy,
 	spin_lock(lock);
 	entry = tp_task_lookup(task);
 	if (entry && (policy != TRACINGPLANE_READ_MERGE ||
-		      rcu_access_pointer(entry->bag)))
+		      rcu_access_pointer(entry->bag))) {
 		WRITE_ONCE(entry->policy, policy);
-	else if (entry)
+		tp_hints_changed(&tp_task_gen);
+	} else if (entry)
 		tp_task_remove(entry);
 	else if (policy != TRACINGPLANE_READ_MERGE)
 		err = tp_task_insert(task, NULL, policy, spare);

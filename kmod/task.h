@@ -47,6 +47,13 @@ bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag);
  */
 bool tp_task_carries(struct task_struct *task, const struct tp_bag *bag);
 
+/*
+ * A count that moves after any task's baggage or read policy changed: a
+ * caller that read it before it looked at a task knows what it saw
+ * still holds while the count is the same.
+ */
+unsigned long tp_task_version(void);
+
 /* @task's read policy: an enum tracingplane_read_policy. */
 u8 tp_task_read_policy(struct task_struct *task);
 /* Process context; -ESRCH when @task is exiting. */

@@ -93,6 +93,12 @@ struct tp_conn {
 	struct list_head tx;	/* struct tp_txv, by start */
 	/* The newest version's bag, to compare without the lock. */
 	const struct tp_bag *tx_newest;
+	/*
+	 * A writer that carried it, when tp_task_version() was tx_seen_ver
+	 * (tcp_tx.c; under the socket's lock).
+	 */
+	const struct task_struct *tx_seen;
+	unsigned long tx_seen_ver;
 	u32 ntx;
 	struct list_head rx;	/* struct tp_rxv, by start */
 	u32 nrx;
@@ -103,6 +109,13 @@ struct tp_conn {
 	 * readers compare it without the lock (tcp_read.c).
 	 */
 	const struct tp_bag *rx_sole;
+	/*
+	 * A reader that merges and held rx_seen_sole, when tp_task_version()
+	 * was rx_seen_ver (tcp_read.c; under the socket's lock).
+	 */
+	const struct task_struct *rx_seen;
+	unsigned long rx_seen_ver;
+	const struct tp_bag *rx_seen_sole;
 	struct rcu_head rcu;
 };
 

@@ -73,25 +73,54 @@ static enum tp_read_seen tp_read_take(struct tp_conn *conn, struct sock *sk,
 	return TP_READ_BYTES;
 }
 
+/* The task reading. */
+struct tp_reader {
+	unsigned long ver;	/* tp_task_version() before it was looked up */
+	bool looked;		/* then mine and policy are set: */
+	struct tp_bag *mine;	/* its baggage, a reference */
+	u8 policy;
+};
+
+static void tp_reader_look(struct tp_reader *r)
+{
+	if (!r->looked) {
+		r->mine = tp_task_get(current, &r->policy);
+		r->looked = true;
+	}
+}
+
 /*
  * A reader that merges and reads bytes of a sole version holding its very
- * blob changes nothing, and only moves the credit mark: without the conn
- * lock, as the readers of a socket are serialized by the socket's lock,
- * and a version filed for the bytes read would show here (tcp_rx.c files
- * it before TCP queues them).
+ * blob changes nothing, and only moves the credit mark.  Without the conn
+ * lock: the readers of a socket, who alone write the mark and the rx_seen
+ * fields, are serialized by the socket's lock; and a version filed for the
+ * bytes read would show in rx_sole (tcp_rx.c files it before TCP queues
+ * them).  The reader that found so is remembered: while no task's
+ * baggage changes and the sole version stays, its next reads of the
+ * socket need not look it up.
  */
 static bool tp_read_unchanged(struct tp_conn *conn, struct sock *sk,
-			      const struct tp_bag *mine, u8 policy)
+			      struct tp_reader *r)
 {
-	if (policy != TRACINGPLANE_READ_MERGE || !mine ||
-	    READ_ONCE(conn->rx_sole) != mine)
+	const struct tp_bag *sole = READ_ONCE(conn->rx_sole);
+
+	if (!sole)
 		return false;
+	if (conn->rx_seen != current || conn->rx_seen_ver != r->ver ||
+	    conn->rx_seen_sole != sole) {
+		tp_reader_look(r);
+		if (r->policy != TRACINGPLANE_READ_MERGE || r->mine != sole)
+			return false;
+		conn->rx_seen = current;
+		conn->rx_seen_ver = r->ver;
+		conn->rx_seen_sole = sole;
+	}
 	WRITE_ONCE(conn->credited, READ_ONCE(tcp_sk(sk)->copied_seq));
 	return true;
 }
 
-static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag *mine,
-					u8 policy, struct tp_bag **bag)
+static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_reader *r,
+					struct tp_bag **bag)
 {
 	enum tp_read_seen seen = TP_READ_UNTRACKED;
 	struct tp_conn *conn;
@@ -107,10 +136,11 @@ static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_bag *mine,
 	}
 	conn = tp_conn_find(sk);
 	if (conn && tp_net_enabled(sock_net(sk))) {
-		if (tp_read_unchanged(conn, sk, mine, policy)) {
+		if (tp_read_unchanged(conn, sk, r)) {
 			seen = TP_READ_NOTHING;
 		} else if (tp_conn_lock(conn)) {
-			seen = tp_read_take(conn, sk, mine, bag);
+			tp_reader_look(r);
+			seen = tp_read_take(conn, sk, r->mine, bag);
 			tp_conn_unlock(conn);
 		}
 	}
@@ -123,32 +153,33 @@ static struct tracepoint *tp_read_tp;
 /* tcp_rcv_space_adjust(sk): the socket is locked. */
 static void tp_read_probe(void *data, struct sock *sk)
 {
-	struct tp_bag *bag = NULL, *mine;
-	u8 policy;
+	struct tp_reader r = { .looked = false };
+	struct tp_bag *bag = NULL;
 
 	/* No version anywhere, no task with baggage or a policy: nothing. */
 	if (!tp_rx_busy() && !tp_task_count())
 		return;
 	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)))
 		return;
-	mine = tp_task_get(current, &policy);
-	switch (tp_read_socket(sk, mine, policy, &bag)) {
+	r.ver = tp_task_version();
+	switch (tp_read_socket(sk, &r, &bag)) {
 	case TP_READ_BYTES:
 		/* Merging the very blob the reader holds changes nothing. */
-		if (policy == TRACINGPLANE_READ_MERGE && (!bag || bag == mine))
+		if (r.policy == TRACINGPLANE_READ_MERGE && (!bag || bag == r.mine))
 			tp_bag_put(bag);
 		else
 			tp_credit_reader(bag);
 		break;
 	case TP_READ_UNTRACKED:
+		tp_reader_look(&r);
 		if (tp_net_enabled(sock_net(sk)) &&
-		    policy == TRACINGPLANE_READ_REPLACE)
+		    r.policy == TRACINGPLANE_READ_REPLACE)
 			tp_credit_reader(NULL);
 		break;
 	case TP_READ_NOTHING:
 		break;
 	}
-	tp_bag_put(mine);
+	tp_bag_put(r.mine);
 }
 
 int tp_read_init(void)

@@ -74,8 +74,12 @@ static struct tp_txv *tp_tx_newest(struct tp_conn *conn)
 static void tp_tx_note_newest(struct tp_conn *conn)
 {
 	const struct tp_txv *v = tp_tx_newest(conn);
+	const struct tp_bag *bag = v ? v->bag : NULL;
 
-	WRITE_ONCE(conn->tx_newest, v ? v->bag : NULL);
+	if (bag == conn->tx_newest)
+		return;
+	WRITE_ONCE(conn->tx_newest, bag);
+	conn->tx_seen = NULL;
 }
 
 static void tp_txv_drop(struct tp_conn *conn, struct tp_txv *v)
@@ -250,10 +254,29 @@ void tp_tx_frag(const struct tp_anchor *a, struct tp_opt_frag *frag)
 	frag->data = total ? v->bag->data + frag->off : NULL;
 }
 
+/*
+ * Does the writer carry the very blob of the newest version?  Then the
+ * write changes nothing.  Writes to a socket are serialized by its lock,
+ * which the caller holds, and so are the tx_seen fields: the writer that
+ * found so is remembered, and while no task's baggage changes (@ver) its
+ * next writes need not look it up.
+ */
+static bool tp_tx_unchanged(struct tp_conn *conn, unsigned long ver)
+{
+	if (conn->tx_seen == current && conn->tx_seen_ver == ver)
+		return true;
+	if (!tp_task_carries(current, READ_ONCE(conn->tx_newest)))
+		return false;
+	conn->tx_seen = current;
+	conn->tx_seen_ver = ver;
+	return true;
+}
+
 /* Entry of tcp_sendmsg_locked() and do_tcp_sendpages(): socket locked. */
 static void tp_tx_write_hook(struct pt_regs *args)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(args, 0);
+	unsigned long ver = tp_task_version();
 	struct tp_bag *bag;
 	struct tp_conn *conn;
 
@@ -262,12 +285,8 @@ static void tp_tx_write_hook(struct pt_regs *args)
 		return;
 	rcu_read_lock();
 	conn = tp_conn_find(sk);
-	/*
-	 * Nor when the newest version holds the writer's very blob: writes
-	 * to a socket are serialized by its lock, which the caller holds.
-	 */
 	if (!conn || !READ_ONCE(conn->peer) || !tp_net_enabled(sock_net(sk)) ||
-	    tp_task_carries(current, READ_ONCE(conn->tx_newest)))
+	    tp_tx_unchanged(conn, ver))
 		goto out;
 	bag = tp_task_bag(current);
 	if (tp_conn_lock(conn)) {

@@ -228,6 +228,29 @@ TEST_F(tcp, server_speaks_first)
 	EXPECT_STREQ("from=server", GET_SELF());
 }
 
+/*
+ * A reader that holds the very blob of the socket's only version is
+ * remembered, and its next reads skip looking it up: until its own
+ * baggage changes.
+ */
+TEST_F(tcp, remembered_reader_follows_its_baggage)
+{
+	int i;
+
+	REQUIRE_TCP();
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, send_with(&self->nl, self->cli, "tenant=alice", REQ_LEN, 'a'));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(REQ_LEN, recv_all_queued(self->srv, REQ_LEN));
+		EXPECT_STREQ("tenant=alice", GET_SELF());
+	}
+	ASSERT_EQ(0, tpnl_set_text(&self->nl, TPNL_SELF, 0, "tenant=bob"));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(REQ_LEN, recv_all_queued(self->srv, REQ_LEN));
+		EXPECT_STREQ("tenant=alice,tenant=bob", GET_SELF());
+	}
+}
+
 /* Reads or writes a sysctl of one line; 0 or -1. */
 static int sysctl_rw(const char *path, char *old, size_t len, const char *val)
 {
