@@ -6,7 +6,8 @@
  * which costs about as much as all the rest of the work a hook does on a
  * UNIX message or a TCP segment.  Each CPU remembers its last few
  * lookups; they stay true until an entry is added to or removed from the
- * table, which the table's owner announces with tp_hints_changed().
+ * table, which the table's owner announces with tp_hints_changed() (a
+ * change inside an entry keeps them: they name entries, not contents).
  *
  * Only task context uses a CPU's hints (with preemption off), so an
  * interrupt never finds them half written; other contexts look up the

@@ -75,17 +75,30 @@ static void *tp_task_lookup_key(const void *task)
 	return tp_task_lookup((struct task_struct *)task);
 }
 
-/*
- * A UNIX send and read look up their tasks once per message each.  The
- * hints' generation also counts every change of a task's baggage or
- * policy: it is tp_task_version().
- */
+/* A UNIX send and read look up their tasks once per message each. */
 static DEFINE_PER_CPU(struct tp_hints, tp_task_hints);
 static atomic_long_t tp_task_gen = ATOMIC_LONG_INIT(1);
 
+/*
+ * Moves after any task's baggage or read policy changed; apart from the
+ * hints' generation, which only entries coming and going move, so that a
+ * change of baggage keeps every CPU's hints.  On a line of its own: it
+ * is read on every TCP send and read.
+ */
+static atomic_long_t tp_task_ver ____cacheline_aligned_in_smp =
+	ATOMIC_LONG_INIT(1);
+
 unsigned long tp_task_version(void)
 {
-	return atomic_long_read_acquire(&tp_task_gen);
+	return atomic_long_read_acquire(&tp_task_ver);
+}
+
+/* After a change. */
+static void tp_task_changed(void)
+{
+	/* Whoever reads the new version (acquire) sees the change. */
+	smp_mb__before_atomic();
+	atomic_long_inc(&tp_task_ver);
 }
 
 /* tp_task_lookup() for readers; under rcu_read_lock(). */
@@ -113,11 +126,13 @@ static int tp_task_publish(struct tp_task_entry *entry)
 	atomic_long_inc(&tp_task_entries);
 	err = rhashtable_lookup_insert_fast(&tp_tasks, &entry->node,
 					    tp_task_params);
-	if (err)
+	if (err) {
 		atomic_long_dec(&tp_task_entries);
-	else
-		tp_hints_changed(&tp_task_gen);
-	return err;
+		return err;
+	}
+	tp_hints_changed(&tp_task_gen);
+	tp_task_changed();
+	return 0;
 }
 
 /* Frees @entry if this call is the one that took it out of the table. */
@@ -127,6 +142,7 @@ static void tp_task_remove(struct tp_task_entry *entry)
 		return;
 	/* Before the grace period: a reader that missed the change holds it. */
 	tp_hints_changed(&tp_task_gen);
+	tp_task_changed();
 	atomic_long_dec(&tp_task_entries);
 	call_rcu(&entry->rcu, tp_task_entry_free_rcu);
 }
@@ -281,9 +297,11 @@ static int tp_task_commit(struct task_struct *task, struct tp_bag *old,
 	if (cur != old) {
 		tp_bag_put(new);
 		err = -EAGAIN;
+	} else if (new == cur) {
+		tp_bag_put(new);	/* the very blob it holds: no change */
 	} else if (entry && (new || entry->policy != TRACINGPLANE_READ_MERGE)) {
 		rcu_assign_pointer(entry->bag, new);
-		tp_hints_changed(&tp_task_gen);
+		tp_task_changed();
 		tp_bag_put(cur);
 	} else if (entry) {
 		tp_task_remove(entry);
@@ -350,8 +368,10 @@ static int tp_task_commit_policy(struct task_struct *task, u8 policy,
 	entry = tp_task_lookup(task);
 	if (entry && (policy != TRACINGPLANE_READ_MERGE ||
 		      rcu_access_pointer(entry->bag))) {
-		WRITE_ONCE(entry->policy, policy);
-		tp_hints_changed(&tp_task_gen);
+		if (entry->policy != policy) {
+			WRITE_ONCE(entry->policy, policy);
+			tp_task_changed();
+		}
 	} else if (entry)
 		tp_task_remove(entry);
 	else if (policy != TRACINGPLANE_READ_MERGE)

@@ -75,7 +75,6 @@ static enum tp_read_seen tp_read_take(struct tp_conn *conn, struct sock *sk,
 
 /* The task reading. */
 struct tp_reader {
-	unsigned long ver;	/* tp_task_version() before it was looked up */
 	bool looked;		/* then mine and policy are set: */
 	struct tp_bag *mine;	/* its baggage, a reference */
 	u8 policy;
@@ -92,27 +91,29 @@ static void tp_reader_look(struct tp_reader *r)
 /*
  * A reader that merges and reads bytes of a sole version holding its very
  * blob changes nothing, and only moves the credit mark.  Without the conn
- * lock: the readers of a socket, who alone write the mark and the rx_seen
- * fields, are serialized by the socket's lock; and a version filed for the
- * bytes read would show in rx_sole (tcp_rx.c files it before TCP queues
- * them).  The reader that found so is remembered: while no task's
- * baggage changes and the sole version stays, its next reads of the
- * socket need not look it up.
+ * lock: the readers of a socket, who alone write the rx_seen fields, are
+ * serialized by the socket's lock; the mark is written by readers and by
+ * the filing of a first version, which cannot happen while rx_sole is
+ * set; and a version filed for the bytes read would show in rx_sole
+ * (tcp_rx.c files it before TCP queues them).  The reader that found so
+ * is remembered: while no task's baggage changes and the sole version
+ * stays, its next reads of the socket need not look it up.
  */
 static bool tp_read_unchanged(struct tp_conn *conn, struct sock *sk,
 			      struct tp_reader *r)
 {
 	const struct tp_bag *sole = READ_ONCE(conn->rx_sole);
+	unsigned long ver = tp_task_version();
 
 	if (!sole)
 		return false;
-	if (conn->rx_seen != current || conn->rx_seen_ver != r->ver ||
+	if (conn->rx_seen != current || conn->rx_seen_ver != ver ||
 	    conn->rx_seen_sole != sole) {
 		tp_reader_look(r);
 		if (r->policy != TRACINGPLANE_READ_MERGE || r->mine != sole)
 			return false;
 		conn->rx_seen = current;
-		conn->rx_seen_ver = r->ver;
+		conn->rx_seen_ver = ver;
 		conn->rx_seen_sole = sole;
 	}
 	WRITE_ONCE(conn->credited, READ_ONCE(tcp_sk(sk)->copied_seq));
@@ -161,7 +162,6 @@ static void tp_read_probe(void *data, struct sock *sk)
 		return;
 	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)))
 		return;
-	r.ver = tp_task_version();
 	switch (tp_read_socket(sk, &r, &bag)) {
 	case TP_READ_BYTES:
 		/* Merging the very blob the reader holds changes nothing. */

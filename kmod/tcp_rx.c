@@ -207,7 +207,7 @@ static struct tp_rxv *tp_rx_version(struct tp_conn *conn,
 		return NULL;
 	/* The first version: readers owe nothing for what they read so far. */
 	if (!conn->nrx)
-		conn->credited = READ_ONCE(tcp_sk(sk)->copied_seq);
+		WRITE_ONCE(conn->credited, READ_ONCE(tcp_sk(sk)->copied_seq));
 	list_add_tail(&v->node, pos);
 	conn->nrx++;
 	atomic_inc(&tp_rx_versions);

@@ -261,8 +261,10 @@ void tp_tx_frag(const struct tp_anchor *a, struct tp_opt_frag *frag)
  * found so is remembered, and while no task's baggage changes (@ver) its
  * next writes need not look it up.
  */
-static bool tp_tx_unchanged(struct tp_conn *conn, unsigned long ver)
+static bool tp_tx_unchanged(struct tp_conn *conn)
 {
+	unsigned long ver = tp_task_version();
+
 	if (conn->tx_seen == current && conn->tx_seen_ver == ver)
 		return true;
 	if (!tp_task_carries(current, READ_ONCE(conn->tx_newest)))
@@ -276,17 +278,23 @@ static bool tp_tx_unchanged(struct tp_conn *conn, unsigned long ver)
 static void tp_tx_write_hook(struct pt_regs *args)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(args, 0);
-	unsigned long ver = tp_task_version();
 	struct tp_bag *bag;
 	struct tp_conn *conn;
 
+	/*
+	 * A kernel thread pushing what a task wrote (kTLS's deferred
+	 * records, a sockmap's backlog) or an io_uring worker has no
+	 * baggage of its own: its bytes keep the newest version's.
+	 */
+	if (current->flags & (PF_KTHREAD | PF_IO_WORKER))
+		return;
 	/* No baggage here, none in any newest version: nothing changes. */
 	if (!atomic_read(&tp_tx_carrying) && tp_task_carries(current, NULL))
 		return;
 	rcu_read_lock();
 	conn = tp_conn_find(sk);
 	if (!conn || !READ_ONCE(conn->peer) || !tp_net_enabled(sock_net(sk)) ||
-	    tp_tx_unchanged(conn, ver))
+	    tp_tx_unchanged(conn))
 		goto out;
 	bag = tp_task_bag(current);
 	if (tp_conn_lock(conn)) {
