@@ -307,6 +307,59 @@ TEST_F(tcp, fast_open_child_negotiates)
 	close(srv);
 }
 
+/* TcpExt's SyncookiesSent from /proc/net/netstat, or -1. */
+static long syncookies_sent(void)
+{
+	char names[4096], values[4096], *n, *v, *sn, *sv;
+	FILE *f = fopen("/proc/net/netstat", "re");
+	long found = -1;
+
+	if (!f)
+		return -1;
+	while (found < 0 && fgets(names, sizeof(names), f) &&
+	       fgets(values, sizeof(values), f)) {
+		if (strncmp(names, "TcpExt:", 7))
+			continue;
+		n = strtok_r(names, " \n", &sn);
+		v = strtok_r(values, " \n", &sv);
+		while (n && v && strcmp(n, "SyncookiesSent")) {
+			n = strtok_r(NULL, " \n", &sn);
+			v = strtok_r(NULL, " \n", &sv);
+		}
+		if (n && v)
+			found = strtol(v, NULL, 10);
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * With SYN cookies the server keeps nothing of the SYN, sends its SYN-ACK
+ * from no socket, and makes its socket of the cookie in the handshake's
+ * last ACK: the module's own memory of the SYN negotiates it.
+ */
+TEST_F(tcp, syn_cookie_child_negotiates)
+{
+	static const char path[] = "/proc/sys/net/ipv4/tcp_syncookies";
+	long cookies = syncookies_sent();
+	char old[32];
+	int cli, srv, err;
+
+	REQUIRE_TCP();
+	ASSERT_LE(0, cookies);
+	/* 2: cookies for every SYN, not only under a flood */
+	ASSERT_EQ(0, sysctl_rw(path, old, sizeof(old), "2"));
+	err = tp_tcp_pair(variant->family, &cli, &srv);
+	EXPECT_EQ(0, sysctl_rw(path, NULL, 0, old));
+	ASSERT_EQ(0, err);
+	EXPECT_LT(cookies, syncookies_sent()) TH_LOG("no SYN cookie was sent");
+	ASSERT_EQ(0, send_with(&self->nl, srv, "from=server", REQ_LEN, 's'));
+	ASSERT_EQ(REQ_LEN, recv_all_queued(cli, REQ_LEN));
+	EXPECT_STREQ("from=server", GET_SELF());
+	close(cli);
+	close(srv);
+}
+
 /* sendfile() and splice() to a socket carry the sender's baggage too. */
 TEST_F(tcp, sendfile_and_splice)
 {
