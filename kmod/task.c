@@ -207,7 +207,7 @@ bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag)
 	u8 policy;
 	const struct tp_bag *mine = tp_task_peek(task, &policy);
 
-	return policy == TRACINGPLANE_READ_MERGE && (!bag || mine == bag);
+	return tp_task_credit_moot(mine, policy, bag);
 }
 
 bool tp_task_carries(struct task_struct *task, const struct tp_bag *bag)

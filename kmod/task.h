@@ -8,6 +8,7 @@
 #define TP_TASK_H
 
 #include <linux/gfp.h>
+#include <linux/tracingplane.h>
 
 struct task_struct;
 struct tp_bag;
@@ -36,10 +37,17 @@ int tp_task_update(struct task_struct *task,
 		   void *arg);
 
 /*
- * Would crediting @task with @bag change nothing?  True when its policy is
- * merge and it holds that very blob (or @bag is empty).  Compares
- * pointers only: the readers' fastest path (credit.c).
+ * Would crediting a reader that holds @mine, with read policy @policy,
+ * with @bag change nothing?  True when it merges and holds that very blob
+ * (or @bag is empty).  Compares pointers only.
  */
+static inline bool tp_task_credit_moot(const struct tp_bag *mine, u8 policy,
+				       const struct tp_bag *bag)
+{
+	return policy == TRACINGPLANE_READ_MERGE && (!bag || bag == mine);
+}
+
+/* The same for @task: the readers' fastest path (credit.c). */
 bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag);
 /*
  * Is @bag (NULL: none) the very blob @task carries?  Compares pointers

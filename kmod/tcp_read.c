@@ -103,10 +103,11 @@ static bool tp_read_unchanged(struct tp_conn *conn, struct sock *sk,
 			      struct tp_reader *r)
 {
 	const struct tp_bag *sole = READ_ONCE(conn->rx_sole);
-	unsigned long ver = tp_task_version();
+	unsigned long ver;
 
 	if (!sole)
 		return false;
+	ver = tp_task_version();	/* before the task is looked up */
 	if (conn->rx_seen != current || conn->rx_seen_ver != ver ||
 	    conn->rx_seen_sole != sole) {
 		tp_reader_look(r);
@@ -164,8 +165,8 @@ static void tp_read_probe(void *data, struct sock *sk)
 		return;
 	switch (tp_read_socket(sk, &r, &bag)) {
 	case TP_READ_BYTES:
-		/* Merging the very blob the reader holds changes nothing. */
-		if (r.policy == TRACINGPLANE_READ_MERGE && (!bag || bag == r.mine))
+		/* Known here: tp_credit_reader() need not look it up. */
+		if (tp_task_credit_moot(r.mine, r.policy, bag))
 			tp_bag_put(bag);
 		else
 			tp_credit_reader(bag);
