@@ -207,17 +207,8 @@ static struct tp_bag *tp_bag_alloc(u32 len, u32 count, gfp_t gfp)
 	return bag;
 }
 
-struct tp_bag *tp_bag_get(struct tp_bag *bag)
+void tp_bag_release(struct tp_bag *bag)
 {
-	if (bag)
-		tp_refcount_inc(&bag->ref);
-	return bag;
-}
-
-void tp_bag_put(struct tp_bag *bag)
-{
-	if (!bag || !tp_refcount_dec_and_test(&bag->ref))
-		return;
 	tp_counter_add(&tp_atom_live_bags, -1);
 	tp_counter_add(&tp_atom_live_bytes, -(long)(sizeof(*bag) + bag->len));
 	tp_bag_kfree(bag);

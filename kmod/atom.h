@@ -70,9 +70,25 @@ void tp_atom_iter_init(struct tp_atom_iter *it, const struct tp_bag *bag);
 /* Returns true and the next atom, or false at the end. */
 bool tp_atom_iter_next(struct tp_atom_iter *it, const u8 **atom, u32 *len);
 
-/* Branch and release.  Both accept NULL, the empty baggage. */
-struct tp_bag *tp_bag_get(struct tp_bag *bag);
-void tp_bag_put(struct tp_bag *bag);
+/* Frees a blob whose last reference went: for tp_bag_put() only. */
+void tp_bag_release(struct tp_bag *bag);
+
+/*
+ * Branch and release.  Both accept NULL, the empty baggage.  Inline: every
+ * call the module watches takes and drops references.
+ */
+static inline struct tp_bag *tp_bag_get(struct tp_bag *bag)
+{
+	if (bag)
+		tp_refcount_inc(&bag->ref);
+	return bag;
+}
+
+static inline void tp_bag_put(struct tp_bag *bag)
+{
+	if (bag && tp_refcount_dec_and_test(&bag->ref))
+		tp_bag_release(bag);
+}
 
 static inline u32 tp_bag_size(const struct tp_bag *bag)
 {

@@ -14,7 +14,9 @@
  * table.  The entries must be freed after an RCU grace period that
  * starts after tp_hints_changed(), and tp_hints_find() called under
  * rcu_read_lock(): a hint read before a removal was announced then names
- * memory that outlives the reader.
+ * memory that outlives the reader.  (A caller that keeps the entry of
+ * its key alive otherwise, as a call on a pipe keeps the pipe's, needs
+ * no read section: the hints of other keys are never followed.)
  */
 #ifndef TP_HINT_H
 #define TP_HINT_H

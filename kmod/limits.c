@@ -146,9 +146,17 @@ int tp_limit_apply(struct tp_bag **bag, gfp_t gfp)
 /* A merge keeps at least as much as the larger of its inputs held. */
 int tp_limit_merge(struct tp_bag **acc, struct tp_bag *bag, gfp_t gfp)
 {
-	size_t floor = max(tp_bag_size(*acc), tp_bag_size(bag));
 	struct tp_bag *merged;
+	size_t floor;
 
+	/* The merge is one of the inputs, which already fits: most merges. */
+	if (!bag || bag == *acc)
+		return 0;
+	if (!*acc) {
+		*acc = tp_bag_get(bag);
+		return 0;
+	}
+	floor = max(tp_bag_size(*acc), tp_bag_size(bag));
 	if (tp_bag_merge(*acc, bag, gfp, &merged)) {
 		atomic_long_inc(&tp_stats.alloc_fails);
 		return -ENOMEM;

@@ -37,6 +37,7 @@
 #include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/pipe_fs_i.h>
+#include <linux/refcount.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -73,7 +74,7 @@ long tp_pipe_count(void)
 
 static void *tp_pipe_lookup(const void *pipe)
 {
-	return rhashtable_lookup(&tp_pipes, &pipe, tp_pipe_params);
+	return rhashtable_lookup_fast(&tp_pipes, &pipe, tp_pipe_params);
 }
 
 /* Every pipe call looks its pipe up, at entry and at return. */
@@ -81,20 +82,15 @@ static DEFINE_PER_CPU(struct tp_hints, tp_pipe_hints);
 static atomic_long_t tp_pipe_gen = ATOMIC_LONG_INIT(1);
 
 /*
- * The state of @pipe, or NULL.  It is used after the RCU read section:
- * a state is freed only with its pipe, and every caller is in a call on
+ * The state of @pipe, or NULL.  No RCU read section around the hints: a
+ * state is freed only with its pipe, and every caller is in a call on
  * that pipe, which keeps it alive.
  */
 static struct tp_pipe *tp_pipe_find(const struct pipe_inode_info *pipe)
 {
-	struct tp_pipe *st;
-
 	if (!atomic_long_read(&tp_pipe_states))
 		return NULL;
-	rcu_read_lock();
-	st = tp_hints_find(&tp_pipe_hints, &tp_pipe_gen, pipe, tp_pipe_lookup);
-	rcu_read_unlock();
-	return st;
+	return tp_hints_find(&tp_pipe_hints, &tp_pipe_gen, pipe, tp_pipe_lookup);
 }
 
 int tp_pipe_whole(struct tp_pipe *st, struct tp_bag **out)
@@ -107,7 +103,7 @@ int tp_pipe_whole(struct tp_pipe *st, struct tp_bag **out)
 	if (err)
 		return err;
 	err = tp_limit_merge(&bag, st->spliced, GFP_ATOMIC);
-	list_for_each_entry(w, &st->writers, node) {
+	hlist_for_each_entry(w, &st->writers, node) {
 		if (!err)
 			err = tp_limit_merge(&bag, w->bag, GFP_ATOMIC);
 	}
@@ -133,8 +129,8 @@ static struct tp_pipe *tp_pipe_create(struct tp_pipe_op *self)
 	st->pipe = pipe;
 	spin_lock_init(&st->lock);
 	st->fuzzy = true;
-	INIT_LIST_HEAD(&st->writers);
-	INIT_LIST_HEAD(&st->readers);
+	INIT_HLIST_HEAD(&st->writers);
+	INIT_HLIST_HEAD(&st->readers);
 	INIT_LIST_HEAD(&st->unseen);
 	tp_stream_init(&st->ranges);
 
@@ -162,9 +158,10 @@ static struct tp_pipe *tp_pipe_create(struct tp_pipe_op *self)
 
 static void tp_pipe_destroy(struct tp_pipe *st)
 {
-	struct tp_pipe_writer *w, *tmp;
+	struct tp_pipe_writer *w;
+	struct hlist_node *tmp;
 
-	list_for_each_entry_safe(w, tmp, &st->writers, node) {
+	hlist_for_each_entry_safe(w, tmp, &st->writers, node) {
 		tp_bag_put(w->bag);
 		kfree(w);
 	}
@@ -246,7 +243,7 @@ static void tp_pipe_forget(struct tp_pipe *st)
 
 	if (st->fuzzy)
 		return;
-	list_for_each_entry(op, &st->readers, node)
+	hlist_for_each_entry(op, &st->readers, node)
 		floor = min(floor, op->start);
 	tp_stream_consume(&st->ranges, floor);
 }
@@ -276,7 +273,7 @@ static struct tp_pipe_writer *tp_pipe_writer_new(struct tp_pipe *st,
 /* Under st->lock. */
 static void tp_pipe_writer_free(struct tp_pipe *st, struct tp_pipe_writer *w)
 {
-	list_del(&w->node);
+	hlist_del(&w->node);
 	tp_bag_put(w->bag);
 	if (st->spare)
 		kfree(w);
@@ -284,22 +281,45 @@ static void tp_pipe_writer_free(struct tp_pipe *st, struct tp_pipe_writer *w)
 		st->spare = w;
 }
 
+/*
+ * Under st->lock: a new reference to the writer's baggage.  The writer is
+ * remembered with it while no task's baggage changes (@ver, read before
+ * any lookup), so that its next writes need not look the task up.  While
+ * @ver holds, the task held the blob remembered when this call began, so
+ * it is not freed before the call ends (the probes run with preemption
+ * off, an RCU read section), though it may have been released since.
+ */
+static struct tp_bag *tp_pipe_writer_bag(struct tp_pipe *st,
+					 unsigned long ver)
+{
+	struct tp_bag *bag = st->w_seen_bag;
+
+	if (st->w_seen == current && st->w_seen_ver == ver &&
+	    (!bag || refcount_inc_not_zero(&bag->ref)))
+		return bag;
+	bag = tp_task_bag(current);
+	st->w_seen = current;
+	st->w_seen_ver = ver;
+	st->w_seen_bag = bag;
+	return bag;
+}
+
 void tp_pipe_write_begin(struct tp_pipe_op *op)
 {
+	unsigned long ver = tp_task_version();
 	struct tp_bag *bag;
 	struct tp_pipe *st;
 
 	tp_pipe_enter(op, false);
-	bag = tp_task_bag(current);
 	st = tp_pipe_find_or_link(op);
-	if (!st && bag)
+	/* Only a write with baggage makes a state. */
+	if (!st && !tp_task_carries(current, NULL))
 		st = tp_pipe_create(op);
-	if (!st) {
-		tp_bag_put(bag);
+	if (!st)
 		return;
-	}
 
 	spin_lock(&st->lock);
+	bag = tp_pipe_writer_bag(st, ver);
 	if (bag)
 		op->w = tp_pipe_writer_new(st, bag);
 	op->st = st;
@@ -310,7 +330,7 @@ void tp_pipe_write_begin(struct tp_pipe_op *op)
 	st->w_req += op->len;
 	if (op->w) {
 		op->w->start = op->start;
-		list_add_tail(&op->w->node, &st->writers);
+		hlist_add_head(&op->w->node, &st->writers);
 	}
 	tp_pipe_seen_again(st);
 	if (op->w)
@@ -362,7 +382,7 @@ void tp_pipe_read_begin(struct tp_pipe_op *op)
 	op->st = st;
 	op->start = st->r_done;
 	st->r_req += op->len;
-	list_add_tail(&op->node, &st->readers);
+	hlist_add_head(&op->node, &st->readers);
 	tp_pipe_seen_again(st);
 	spin_unlock(&st->lock);
 }
@@ -388,7 +408,7 @@ static struct tp_bag *tp_pipe_read_bag(struct tp_pipe *st,
 	end = max(min(end, st->w_done + st->w_req), op->start + ret);
 	if (tp_stream_collect(&st->ranges, op->start, end, GFP_ATOMIC, &bag))
 		return NULL;
-	list_for_each_entry(w, &st->writers, node) {
+	hlist_for_each_entry(w, &st->writers, node) {
 		if (w->start >= end)
 			continue;
 		writers++;
@@ -417,7 +437,7 @@ static struct tp_bag *tp_pipe_read_done(struct tp_pipe *st,
 {
 	struct tp_bag *bag = NULL;
 
-	list_del(&op->node);
+	hlist_del(&op->node);
 	st->r_req -= op->len;
 	if (ret > 0) {
 		bag = tp_pipe_read_bag(st, op, ret);
@@ -427,10 +447,33 @@ static struct tp_bag *tp_pipe_read_done(struct tp_pipe *st,
 	return bag;
 }
 
+/*
+ * Under st->lock: would crediting the reader with @bag change nothing
+ * (tp_task_holds())?  A reader found so is remembered with @bag while no
+ * task's baggage changes (@ver, read before any lookup), so that its next
+ * reads of the same baggage need not look it up.  Under the lock because
+ * readers of one pipe may return at once.
+ */
+static bool tp_pipe_reader_holds(struct tp_pipe *st, const struct tp_bag *bag,
+				 unsigned long ver)
+{
+	if (st->r_seen == current && st->r_seen_ver == ver &&
+	    st->r_seen_bag == bag)
+		return true;
+	if (!tp_task_holds(current, bag))
+		return false;
+	st->r_seen = current;
+	st->r_seen_ver = ver;
+	st->r_seen_bag = bag;
+	return true;
+}
+
 void tp_pipe_read_end(struct tp_pipe_op *op, long ret)
 {
+	unsigned long ver = tp_task_version();
 	struct tp_pipe *st = READ_ONCE(op->st) ?: tp_pipe_find(op->pipe);
 	struct tp_bag *bag = NULL;
+	bool moot = false;
 
 	if (st) {
 		spin_lock(&st->lock);
@@ -440,10 +483,13 @@ void tp_pipe_read_end(struct tp_pipe_op *op, long ret)
 		else if (ret > 0)
 			/* Began before the state, unadopted: it is fuzzy. */
 			tp_pipe_whole(st, &bag);
+		moot = ret > 0 && tp_pipe_reader_holds(st, bag, ver);
 		spin_unlock(&st->lock);
 	}
 	tp_pipe_leave(op, st);
-	if (ret > 0)
+	if (moot)
+		tp_bag_put(bag);
+	else if (ret > 0)
 		tp_credit_reader(bag);
 }
 

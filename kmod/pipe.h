@@ -33,7 +33,7 @@ struct tp_pipe_op {
 	struct task_struct *task;	/* set by *_begin() */
 	struct tp_pipe *st;		/* the pipe's state, once it counts */
 	struct tp_pipe_writer *w;	/* a write with baggage: its entry */
-	struct list_head node;		/* a read: among the pipe's readers */
+	struct hlist_node node;		/* a read: among the pipe's readers */
 	u64 start;			/* stream offset where it began */
 	struct tp_inflight inflight;
 };

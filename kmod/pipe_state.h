@@ -18,9 +18,15 @@ struct pipe_inode_info;
 struct tp_bag;
 struct tp_pipe_op;
 
+/*
+ * The calls in flight are hlists: a distribution kernel checks every
+ * list_add() and list_del() out of line (CONFIG_DEBUG_LIST), and these
+ * lists change on every call.
+ */
+
 /* A write with baggage, pending from its entry to its return. */
 struct tp_pipe_writer {
-	struct list_head node;
+	struct hlist_node node;
 	u64 start;
 	struct tp_bag *bag;
 };
@@ -32,10 +38,21 @@ struct tp_pipe {
 	bool fuzzy;			/* offsets unknown: readers get it all */
 	u64 w_done, r_done;		/* bytes written / read by returned calls */
 	u64 w_req, r_req;		/* bytes asked by calls in flight */
-	struct list_head writers;	/* struct tp_pipe_writer */
+	struct hlist_head writers;	/* struct tp_pipe_writer */
 	struct tp_pipe_writer *spare;	/* the last one freed, for the next */
-	struct list_head readers;	/* struct tp_pipe_op, reads counted */
+	struct hlist_head readers;	/* struct tp_pipe_op, reads counted */
 	struct list_head unseen;	/* pipe_sync.c: unseen sleeping readers */
+	/*
+	 * The last writer and reader, remembered while no task's baggage
+	 * changes (tp_task_version() stays at *_seen_ver), so that their
+	 * next calls need not look the task up: the writer's baggage, and
+	 * the blob the reader held and merged into.  Pointers only: the
+	 * state holds no reference.
+	 */
+	const struct task_struct *w_seen, *r_seen;
+	unsigned long w_seen_ver, r_seen_ver;
+	struct tp_bag *w_seen_bag;
+	const struct tp_bag *r_seen_bag;
 	struct tp_bag *spliced;		/* brought in by splices (fuzzy) */
 	struct tp_stream ranges;
 	struct rcu_head rcu;
@@ -50,10 +67,22 @@ int tp_pipe_whole(struct tp_pipe *st, struct tp_bag **out);
  * offsets afresh from what it holds now; otherwise the state is fuzzy.
  */
 void tp_pipe_resync(struct tp_pipe *st, struct tp_pipe_op *self);
+void __tp_pipe_gift_unseen(struct tp_pipe *st, struct tp_bag *bag);
+void __tp_pipe_seen_again(struct tp_pipe *st);
+
 /* Under st->lock: readers we could not see get @bag too. */
-void tp_pipe_gift_unseen(struct tp_pipe *st, struct tp_bag *bag);
+static inline void tp_pipe_gift_unseen(struct tp_pipe *st, struct tp_bag *bag)
+{
+	if (unlikely(!list_empty(&st->unseen)))
+		__tp_pipe_gift_unseen(st, bag);
+}
+
 /* Under st->lock: the current task makes a call we see. */
-void tp_pipe_seen_again(struct tp_pipe *st);
+static inline void tp_pipe_seen_again(struct tp_pipe *st)
+{
+	if (unlikely(!list_empty(&st->unseen)))
+		__tp_pipe_seen_again(st);
+}
 /* The state is being freed. */
 void tp_pipe_unseen_free(struct tp_pipe *st);
 

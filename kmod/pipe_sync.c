@@ -115,7 +115,7 @@ static void tp_pipe_adopt(struct tp_pipe *st, struct tp_pipe_op *op)
 	if (op->st == st)
 		return;
 	op->st = st;
-	list_add_tail(&op->node, &st->readers);
+	hlist_add_head(&op->node, &st->readers);
 	st->r_req += op->len;
 }
 
@@ -159,7 +159,7 @@ static void tp_pipe_scan_counted(struct tp_pipe_scan *s)
 
 	if (s->st->w_req)
 		s->exact = false;
-	list_for_each_entry(op, &s->st->readers, node)
+	hlist_for_each_entry(op, &s->st->readers, node)
 		if (!tp_pipe_scan_op(s, op))
 			return;
 }
@@ -268,7 +268,7 @@ static void tp_pipe_prune_unseen(struct tp_pipe *st)
 			tp_pipe_unseen_del(u);
 }
 
-void tp_pipe_seen_again(struct tp_pipe *st)
+void __tp_pipe_seen_again(struct tp_pipe *st)
 {
 	struct tp_pipe_unseen *u, *tmp;
 
@@ -277,7 +277,7 @@ void tp_pipe_seen_again(struct tp_pipe *st)
 			tp_pipe_unseen_del(u);
 }
 
-void tp_pipe_gift_unseen(struct tp_pipe *st, struct tp_bag *bag)
+void __tp_pipe_gift_unseen(struct tp_pipe *st, struct tp_bag *bag)
 {
 	struct tp_pipe_unseen *u;
 

@@ -80,18 +80,11 @@ static DEFINE_PER_CPU(struct tp_hints, tp_task_hints);
 static atomic_long_t tp_task_gen = ATOMIC_LONG_INIT(1);
 
 /*
- * Moves after any task's baggage or read policy changed; apart from the
- * hints' generation, which only entries coming and going move, so that a
- * change of baggage keeps every CPU's hints.  On a line of its own: it
- * is read on every TCP send and read.
+ * Apart from the hints' generation, which only entries coming and going
+ * move, so that a change of baggage keeps every CPU's hints.  On a line
+ * of its own: it is read on every TCP send and read and pipe call.
  */
-static atomic_long_t tp_task_ver ____cacheline_aligned_in_smp =
-	ATOMIC_LONG_INIT(1);
-
-unsigned long tp_task_version(void)
-{
-	return atomic_long_read_acquire(&tp_task_ver);
-}
+atomic_long_t tp_task_ver ____cacheline_aligned_in_smp = ATOMIC_LONG_INIT(1);
 
 /* After a change. */
 static void tp_task_changed(void)

@@ -7,6 +7,7 @@
 #ifndef TP_TASK_H
 #define TP_TASK_H
 
+#include <linux/atomic.h>
 #include <linux/gfp.h>
 #include <linux/tracingplane.h>
 
@@ -60,7 +61,12 @@ bool tp_task_carries(struct task_struct *task, const struct tp_bag *bag);
  * caller that read it before it looked at a task knows what it saw
  * still holds while the count is the same.
  */
-unsigned long tp_task_version(void);
+extern atomic_long_t tp_task_ver;
+
+static inline unsigned long tp_task_version(void)
+{
+	return atomic_long_read_acquire(&tp_task_ver);
+}
 
 /* @task's read policy: an enum tracingplane_read_policy. */
 u8 tp_task_read_policy(struct task_struct *task);
