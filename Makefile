@@ -13,6 +13,7 @@
 #   make bench-floor the same for empty hooks: what hooking alone costs
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make checkpatch kernel style check of kmod/ and tests/bench/floor/
+#   tools/prof/profile  instructions per function of a command in the VM
 
 B        := build
 KVER      = $(shell tools/kver)
@@ -44,10 +45,10 @@ PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps lib tpctl kmod floor-kmod bench-floor unit unit-build selftests vmbench-build fuzz bench-core bench check \
+.PHONY: all deps lib tpctl kmod floor-kmod bench-floor unit unit-build selftests vmbench-build prof-build fuzz bench-core bench check \
 	check-debug debug-kernel demo install checkpatch clean
 
-all: lib tpctl kmod unit-build selftests vmbench-build
+all: lib tpctl kmod unit-build selftests vmbench-build prof-build
 
 deps:
 	@tools/deps
@@ -76,6 +77,15 @@ libtpctl/libtpctl.pc: libtpctl/libtpctl.pc.in Makefile
 tpctl: tools/tpctl
 tools/tpctl: tools/tpctl.c $(LIB_A)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+# ---- instruction profiles in the VM: tools/prof/profile ------------------
+prof-build: $(B)/tools/tbcount.so $(B)/tools/prof-mark
+$(B)/tools/tbcount.so: tools/prof/tbcount.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -o $@ $<
+$(B)/tools/prof-mark: tools/prof/mark.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
 
 # ---- kernel module ------------------------------------------------------
 kmod:
