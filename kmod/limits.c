@@ -149,10 +149,14 @@ int tp_limit_merge(struct tp_bag **acc, struct tp_bag *bag, gfp_t gfp)
 	struct tp_bag *merged;
 	size_t floor;
 
-	/* The merge is one of the inputs, which already fits: most merges. */
-	if (!bag || bag == *acc)
+	/*
+	 * Most merges: the merge is one of the inputs, which only max_bytes
+	 * (lowered since it was made) could trim, as the global cap never
+	 * trims below the larger input.
+	 */
+	if ((!bag || bag == *acc) && tp_bag_size(*acc) <= tp_limit_max_bytes())
 		return 0;
-	if (!*acc) {
+	if (!*acc && tp_bag_size(bag) <= tp_limit_max_bytes()) {
 		*acc = tp_bag_get(bag);
 		return 0;
 	}

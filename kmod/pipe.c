@@ -34,6 +34,7 @@
  */
 
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/pipe_fs_i.h>
@@ -82,12 +83,14 @@ static DEFINE_PER_CPU(struct tp_hints, tp_pipe_hints);
 static atomic_long_t tp_pipe_gen = ATOMIC_LONG_INIT(1);
 
 /*
- * The state of @pipe, or NULL.  No RCU read section around the hints: a
- * state is freed only with its pipe, and every caller is in a call on
- * that pipe, which keeps it alive.
+ * The state of @pipe, or NULL.  Every caller is a probe's handler, with
+ * preemption off, which is an RCU read section: enough for the hints,
+ * and the state found outlives it, as a state is freed only with its
+ * pipe and every caller is in a call on that pipe.
  */
 static struct tp_pipe *tp_pipe_find(const struct pipe_inode_info *pipe)
 {
+	lockdep_assert_preemption_disabled();
 	if (!atomic_long_read(&tp_pipe_states))
 		return NULL;
 	return tp_hints_find(&tp_pipe_hints, &tp_pipe_gen, pipe, tp_pipe_lookup);
@@ -139,8 +142,9 @@ static struct tp_pipe *tp_pipe_create(struct tp_pipe_op *self)
 	if (err) {
 		atomic_long_dec(&tp_pipe_states);
 		kfree(st);
+		/* Not through the hints: ours may predate the winner's. */
 		if (err == -EEXIST)
-			return tp_pipe_find(pipe);
+			return tp_pipe_lookup(pipe);
 		atomic_long_inc(&tp_stats.alloc_fails);
 		return NULL;
 	}
@@ -285,9 +289,11 @@ static void tp_pipe_writer_free(struct tp_pipe *st, struct tp_pipe_writer *w)
  * Under st->lock: a new reference to the writer's baggage.  The writer is
  * remembered with it while no task's baggage changes (@ver, read before
  * any lookup), so that its next writes need not look the task up.  While
- * @ver holds, the task held the blob remembered when this call began, so
- * it is not freed before the call ends (the probes run with preemption
- * off, an RCU read section), though it may have been released since.
+ * @ver holds, the task held the blob remembered when this call began
+ * (every change of a task's baggage moves the version before it drops
+ * the old blob), so it is not freed before the call ends (the probes run
+ * with preemption off, an RCU read section), though it may have been
+ * released since.
  */
 static struct tp_bag *tp_pipe_writer_bag(struct tp_pipe *st,
 					 unsigned long ver)

@@ -656,6 +656,46 @@ TEST_F(trim, runtime_max_bytes)
 	free(got);
 }
 
+/*
+ * A read that credits a reader without baggage with data whose baggage
+ * is over a max_bytes lowered since (the writer's, stored before) is a
+ * merge like any other: the reader gets it trimmed to the new limit.
+ */
+TEST_F(trim, runtime_max_bytes_pipe_read)
+{
+	int data[2], status;
+	size_t len = 300;
+	pid_t child;
+	char c = 'x';
+
+	build_bag(self->buf, len, 'd', 20);
+	ASSERT_EQ(0, tpnl_set(&self->nl, TPNL_SELF, 0, self->buf, len));
+	ASSERT_EQ(0, tp_param_write("max_bytes", "64"));
+	ASSERT_EQ(0, pipe(data));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		struct tpnl nl;
+		uint8_t *got;
+		size_t glen;
+
+		close(data[1]);
+		if (tpnl_open(&nl) || tpnl_clear(&nl, TPNL_SELF, 0) ||
+		    read(data[0], &c, 1) != 1 ||
+		    tpnl_get(&nl, TPNL_SELF, 0, &got, &glen, NULL))
+			_exit(2);
+		/* the overflow marker and what fits of the writer's 300 bytes */
+		_exit(glen >= 2 && glen <= 64 && !got[0] &&
+		      !memcmp(got + 1, self->buf, glen - 1) ? 0 : 1);
+	}
+	close(data[0]);
+	ASSERT_EQ(1, write(data[1], &c, 1));
+	close(data[1]);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the reader's baggage is not the writer's trimmed to 64 bytes");
+}
+
 /* ---- malformed requests --------------------------------------------------------- */
 
 enum target {
