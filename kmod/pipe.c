@@ -298,15 +298,14 @@ static void tp_pipe_writer_free(struct tp_pipe *st, struct tp_pipe_writer *w)
 static struct tp_bag *tp_pipe_writer_bag(struct tp_pipe *st,
 					 unsigned long ver)
 {
-	struct tp_bag *bag = st->w_seen_bag;
+	/* Stored from a reference of ours: one may be taken again. */
+	struct tp_bag *bag = (struct tp_bag *)st->w_seen.bag;
 
-	if (st->w_seen == current && st->w_seen_ver == ver &&
+	if (tp_task_seen_is(&st->w_seen, ver, bag) &&
 	    (!bag || refcount_inc_not_zero(&bag->ref)))
 		return bag;
 	bag = tp_task_bag(current);
-	st->w_seen = current;
-	st->w_seen_ver = ver;
-	st->w_seen_bag = bag;
+	tp_task_seen_set(&st->w_seen, ver, bag);
 	return bag;
 }
 
@@ -463,14 +462,11 @@ static struct tp_bag *tp_pipe_read_done(struct tp_pipe *st,
 static bool tp_pipe_reader_holds(struct tp_pipe *st, const struct tp_bag *bag,
 				 unsigned long ver)
 {
-	if (st->r_seen == current && st->r_seen_ver == ver &&
-	    st->r_seen_bag == bag)
+	if (tp_task_seen_is(&st->r_seen, ver, bag))
 		return true;
 	if (!tp_task_holds(current, bag))
 		return false;
-	st->r_seen = current;
-	st->r_seen_ver = ver;
-	st->r_seen_bag = bag;
+	tp_task_seen_set(&st->r_seen, ver, bag);
 	return true;
 }
 

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include "stream.h"
+#include "task.h"
 
 struct pipe_inode_info;
 struct tp_bag;
@@ -43,16 +44,11 @@ struct tp_pipe {
 	struct hlist_head readers;	/* struct tp_pipe_op, reads counted */
 	struct list_head unseen;	/* pipe_sync.c: unseen sleeping readers */
 	/*
-	 * The last writer and reader, remembered while no task's baggage
-	 * changes (tp_task_version() stays at *_seen_ver), so that their
-	 * next calls need not look the task up: the writer's baggage, and
-	 * the blob the reader held and merged into.  Pointers only: the
-	 * state holds no reference.
+	 * The last writer with its baggage, and the last reader with the
+	 * blob it held and merged into (task.h), so that their next calls
+	 * need not look the task up.  The state holds no reference.
 	 */
-	const struct task_struct *w_seen, *r_seen;
-	unsigned long w_seen_ver, r_seen_ver;
-	struct tp_bag *w_seen_bag;
-	const struct tp_bag *r_seen_bag;
+	struct tp_task_seen w_seen, r_seen;
 	struct tp_bag *spliced;		/* brought in by splices (fuzzy) */
 	struct tp_stream ranges;
 	struct rcu_head rcu;

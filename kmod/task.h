@@ -7,6 +7,7 @@
 #ifndef TP_TASK_H
 #define TP_TASK_H
 
+#include <asm/current.h>
 #include <linux/atomic.h>
 #include <linux/gfp.h>
 #include <linux/tracingplane.h>
@@ -66,6 +67,34 @@ extern atomic_long_t tp_task_ver;
 static inline unsigned long tp_task_version(void)
 {
 	return atomic_long_read_acquire(&tp_task_ver);
+}
+
+/*
+ * What a lookup found of a task, kept by the object it was using (a pipe,
+ * a socket; under the object's lock) so that the task's next call on it
+ * needs no lookup: that @task carried, or merged into and held, @bag when
+ * tp_task_version() was @ver.  True while the version stays, as the task
+ * then still holds @bag, which is not freed meanwhile.
+ */
+struct tp_task_seen {
+	const struct task_struct *task;
+	unsigned long ver;
+	const struct tp_bag *bag;
+};
+
+/* Was @bag seen for the current task, the version then @ver (read first)? */
+static inline bool tp_task_seen_is(const struct tp_task_seen *seen,
+				   unsigned long ver, const struct tp_bag *bag)
+{
+	return seen->task == current && seen->ver == ver && seen->bag == bag;
+}
+
+static inline void tp_task_seen_set(struct tp_task_seen *seen,
+				    unsigned long ver, const struct tp_bag *bag)
+{
+	seen->task = current;
+	seen->ver = ver;
+	seen->bag = bag;
 }
 
 /* @task's read policy: an enum tracingplane_read_policy. */

@@ -27,6 +27,7 @@
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 
+#include "task.h"
 #include "tcp_opt.h"
 
 struct sock;
@@ -93,12 +94,8 @@ struct tp_conn {
 	struct list_head tx;	/* struct tp_txv, by start */
 	/* The newest version's bag, to compare without the lock. */
 	const struct tp_bag *tx_newest;
-	/*
-	 * A writer that carried it, when tp_task_version() was tx_seen_ver
-	 * (tcp_tx.c; under the socket's lock).
-	 */
-	const struct task_struct *tx_seen;
-	unsigned long tx_seen_ver;
+	/* A writer that carried tx_newest (tcp_tx.c; under the socket's lock). */
+	struct tp_task_seen tx_seen;
 	u32 ntx;
 	struct list_head rx;	/* struct tp_rxv, by start */
 	u32 nrx;
@@ -109,13 +106,8 @@ struct tp_conn {
 	 * readers compare it without the lock (tcp_read.c).
 	 */
 	const struct tp_bag *rx_sole;
-	/*
-	 * A reader that merges and held rx_seen_sole, when tp_task_version()
-	 * was rx_seen_ver (tcp_read.c; under the socket's lock).
-	 */
-	const struct task_struct *rx_seen;
-	unsigned long rx_seen_ver;
-	const struct tp_bag *rx_seen_sole;
+	/* A reader that merges and held rx_sole (tcp_read.c; socket locked). */
+	struct tp_task_seen rx_seen;
 	struct rcu_head rcu;
 };
 

@@ -108,14 +108,11 @@ static bool tp_read_unchanged(struct tp_conn *conn, struct sock *sk,
 	if (!sole)
 		return false;
 	ver = tp_task_version();	/* before the task is looked up */
-	if (conn->rx_seen != current || conn->rx_seen_ver != ver ||
-	    conn->rx_seen_sole != sole) {
+	if (!tp_task_seen_is(&conn->rx_seen, ver, sole)) {
 		tp_reader_look(r);
 		if (r->policy != TRACINGPLANE_READ_MERGE || r->mine != sole)
 			return false;
-		conn->rx_seen = current;
-		conn->rx_seen_ver = ver;
-		conn->rx_seen_sole = sole;
+		tp_task_seen_set(&conn->rx_seen, ver, sole);
 	}
 	WRITE_ONCE(conn->credited, READ_ONCE(tcp_sk(sk)->copied_seq));
 	return true;

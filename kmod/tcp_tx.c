@@ -79,7 +79,6 @@ static void tp_tx_note_newest(struct tp_conn *conn)
 	if (bag == conn->tx_newest)
 		return;
 	WRITE_ONCE(conn->tx_newest, bag);
-	conn->tx_seen = NULL;
 }
 
 static void tp_txv_drop(struct tp_conn *conn, struct tp_txv *v)
@@ -263,14 +262,14 @@ void tp_tx_frag(const struct tp_anchor *a, struct tp_opt_frag *frag)
  */
 static bool tp_tx_unchanged(struct tp_conn *conn)
 {
+	const struct tp_bag *newest = READ_ONCE(conn->tx_newest);
 	unsigned long ver = tp_task_version();
 
-	if (conn->tx_seen == current && conn->tx_seen_ver == ver)
+	if (tp_task_seen_is(&conn->tx_seen, ver, newest))
 		return true;
-	if (!tp_task_carries(current, READ_ONCE(conn->tx_newest)))
+	if (!tp_task_carries(current, newest))
 		return false;
-	conn->tx_seen = current;
-	conn->tx_seen_ver = ver;
+	tp_task_seen_set(&conn->tx_seen, ver, newest);
 	return true;
 }
 
