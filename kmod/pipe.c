@@ -533,6 +533,11 @@ void tp_pipe_splice_end(struct tp_pipe_op *op, bool into, struct tp_bag *bag)
 	tp_pipe_leave(op, st);
 }
 
+void tp_pipe_splice_abandon(struct tp_pipe_op *op)
+{
+	tp_pipe_leave(op, NULL);
+}
+
 struct tp_bag *tp_pipe_bag(struct pipe_inode_info *pipe)
 {
 	struct tp_pipe *st = tp_pipe_find(pipe);

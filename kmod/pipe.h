@@ -55,6 +55,8 @@ void tp_pipe_read_end(struct tp_pipe_op *op, long ret);
  */
 void tp_pipe_splice_begin(struct tp_pipe_op *op, bool into, struct tp_bag *bag);
 void tp_pipe_splice_end(struct tp_pipe_op *op, bool into, struct tp_bag *bag);
+/* Instead of *_end(), when @op->pipe may be gone: only stops counting. */
+void tp_pipe_splice_abandon(struct tp_pipe_op *op);
 
 /* The merge of all baggage in @pipe now, a new reference (NULL: none). */
 struct tp_bag *tp_pipe_bag(struct pipe_inode_info *pipe);

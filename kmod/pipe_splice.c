@@ -15,7 +15,7 @@
  *    along (a file carries none; a socket's is documented as not covered).
  */
 
-#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kprobes.h>
 #include <linux/sched.h>
@@ -35,6 +35,7 @@ struct tp_splice_op {
 	struct tp_pipe_op to;		/* .pipe: bytes enter it (or NULL) */
 	struct pipe_inode_info *src;	/* whose baggage the bytes bring */
 	bool to_user;			/* vmsplice() out of a pipe: a read */
+	unsigned int fd;		/* vmsplice(): the pipe's, at entry */
 };
 
 /* What bytes entering a pipe bring: the caller's baggage, and @src's. */
@@ -120,28 +121,51 @@ static int tp_tee_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
  * __x64_sys_vmsplice(regs), the system call itself: the function that does
  * the work is static inline in fs/splice.c.  Its direction follows the
  * file's mode, as vmsplice_type() decides it.
+ *
+ * The system call holds its file only between its entry and its return,
+ * so another thread's close() could free the pipe under either handler:
+ * each takes a reference of its own while it looks at the pipe, and the
+ * return handler looks at the pipe only if the fd still leads to it.
  */
 static int tp_vmsplice_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct pt_regs *uregs = (struct pt_regs *)regs_get_kernel_argument(regs, 0);
 	struct tp_splice_op *s = (struct tp_splice_op *)ri->data;
-	struct pipe_inode_info *pipe = NULL;
-	fmode_t mode = 0;
+	struct pipe_inode_info *pipe;
 	struct file *file;
+	int verdict;
 
-	rcu_read_lock();
-	file = files_lookup_fd_rcu(current->files, (unsigned int)uregs->di);
-	if (file) {
-		pipe = tp_pipe_of(file);
-		mode = file->f_mode;
-	}
-	rcu_read_unlock();
-
+	s->fd = (unsigned int)uregs->di;
+	file = fget(s->fd);
+	if (!file)
+		return 1;
+	pipe = tp_pipe_of(file);
 	s->src = NULL;
-	s->to_user = !(mode & FMODE_WRITE);
+	s->to_user = !(file->f_mode & FMODE_WRITE);
 	s->to.pipe = s->to_user ? NULL : pipe;
 	s->from.pipe = s->to_user ? pipe : NULL;
-	return tp_splice_begin(s);
+	verdict = tp_splice_begin(s);
+	fput(file);
+	return verdict;
+}
+
+static int tp_vmsplice_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct tp_splice_op *s = (struct tp_splice_op *)ri->data;
+	struct tp_pipe_op *op = s->to_user ? &s->from : &s->to;
+	struct file *file = fget(s->fd);
+
+	/*
+	 * Another pipe at the same address would be alive, and over-
+	 * approximate at worst; without one, the call only stops counting.
+	 */
+	if (file && tp_pipe_of(file) == op->pipe)
+		tp_splice_ret(ri, regs);
+	else
+		tp_pipe_splice_abandon(op);
+	if (file)
+		fput(file);
+	return 0;
 }
 
 static struct kretprobe tp_splice_rp = {
@@ -166,7 +190,7 @@ static struct kretprobe tp_vmsplice_rp = {
 	.kp.symbol_name = "__x64_sys_vmsplice",
 	.kp.flags = KPROBE_FLAG_DISABLED,
 	.entry_handler = tp_vmsplice_entry,
-	.handler = tp_splice_ret,
+	.handler = tp_vmsplice_ret,
 	.data_size = sizeof(struct tp_splice_op),
 	.maxactive = 256,
 };

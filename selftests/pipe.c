@@ -12,6 +12,10 @@
  * until the pipe is next quiet (tested on its own, below).
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -447,6 +451,60 @@ TEST_F(pipe, vmsplice_out_of_a_pipe_is_a_read)
 	ASSERT_EQ(0, tp_writer(self->fd[1], "alice", sizeof(buf), 'a', true));
 	ASSERT_EQ((ssize_t)sizeof(buf), vmsplice(self->fd[0], &iov, 1, 0));
 	EXPECT_STREQ("alice", MINE());
+}
+
+/* One thread's vmsplice() loop, on whatever pipe the fd leads to now. */
+struct vmsplice_race {
+	volatile int fd;
+	volatile bool stop;
+	long calls;
+};
+
+static void *vmsplice_loop(void *arg)
+{
+	static char page[4096] __attribute__((aligned(4096)));
+	struct vmsplice_race *race = arg;
+	struct iovec iov = { page, sizeof(page) };
+
+	while (!race->stop) {
+		vmsplice(race->fd, &iov, 1, SPLICE_F_NONBLOCK);
+		race->calls++;
+	}
+	return NULL;
+}
+
+/*
+ * vmsplice() with baggage into pipes that another thread closes under it:
+ * the module finds the pipe by the call's fd, which the system call holds
+ * only while it runs.  Every pipe's state goes with its pipe (and the
+ * debug kernel's KASAN sees any use of a freed one).  Up to 20 s.
+ */
+TEST_F_TIMEOUT(pipe, vmsplice_racing_close_leaves_nothing, 120)
+{
+	struct vmsplice_race race = { .fd = -1 };
+	struct tpctl_transit_status ts;
+	time_t end = time(NULL) + 20;
+	pthread_t thr;
+	int fd[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_EQ(0, tp_set_bag("vms"));
+	ASSERT_EQ(0, pthread_create(&thr, NULL, vmsplice_loop, &race));
+	for (int i = 0; i < 20000 && time(NULL) < end; i++) {
+		ASSERT_EQ(0, pipe2(fd, O_NONBLOCK));
+		race.fd = fd[1];
+		if (i % 2)
+			close(fd[0]);
+		sched_yield();
+		close(fd[1]);
+		if (!(i % 2))
+			close(fd[0]);
+	}
+	race.stop = true;
+	ASSERT_EQ(0, pthread_join(thr, NULL));
+	EXPECT_LT(0, race.calls);
+	ASSERT_EQ(0, tp_set_bag(NULL));
+	EXPECT_EQ(0, tp_transit_wait_empty(&ts, 60));
 }
 
 /* tee(2) copies bytes, and their baggage, into another pipe. */
