@@ -25,6 +25,7 @@
 #include "credit.h"
 #include "fault.h"
 #include "limits.h"
+#include "ptrkey.h"
 #include "stats.h"
 #include "task.h"
 
@@ -36,12 +37,8 @@ struct tp_credit {
 	struct rcu_head rcu;
 };
 
-static const struct rhashtable_params tp_credit_params = {
-	.head_offset = offsetof(struct tp_credit, node),
-	.key_offset = offsetof(struct tp_credit, task),
-	.key_len = sizeof(struct task_struct *),
-	.automatic_shrinking = true,
-};
+static const struct rhashtable_params tp_credit_params =
+	TP_PTRKEY_PARAMS(struct tp_credit, node, task);
 
 static struct rhashtable tp_credits;
 /* Lets a task without a pending credit skip the lookup. */
@@ -156,18 +153,23 @@ static struct tp_bag *tp_credit_news(struct tp_bag *cur, struct tp_bag *bag)
 	return merged;
 }
 
+bool tp_credit_moot(const struct tp_bag *bag)
+{
+	/*
+	 * Kernel threads never return to user space to be credited; a
+	 * reader that merges and holds this very blob gains nothing.
+	 */
+	return !in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)) ||
+	       tp_task_holds(current, bag);
+}
+
 void tp_credit_reader(struct tp_bag *bag)
 {
 	struct tp_credit *c;
 	struct tp_bag *cur;
 	u8 policy;
 
-	/*
-	 * Kernel threads never return to user space to be credited; a
-	 * reader that merges and holds this very blob gains nothing.
-	 */
-	if (!in_task() || (current->flags & (PF_KTHREAD | PF_IO_WORKER)) ||
-	    tp_task_holds(current, bag)) {
+	if (tp_credit_moot(bag)) {
 		tp_bag_put(bag);
 		return;
 	}

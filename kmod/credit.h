@@ -25,6 +25,13 @@ void tp_credit_exit(void);
  * Kernel threads, which never return to user space, are not credited.
  */
 void tp_credit_reader(struct tp_bag *bag);
+/*
+ * Would tp_credit_reader(@bag) change nothing?  True for a kernel thread,
+ * and for a reader that merges and holds that very blob (or @bag is
+ * NULL).  Compares pointers only: the caller need hold no reference, and
+ * reads @bag under rcu_read_lock().
+ */
+bool tp_credit_moot(const struct tp_bag *bag);
 
 /*
  * Merges @bag (the caller keeps its reference) into @task's baggage when

@@ -19,8 +19,14 @@
  * mean every function of the kernel: the filter always holds
  * tp_hook_anchor(), which nothing calls.
  *
- * The recursion flag has ftrace run the callback with preemption off and
- * turn away a callback reentered in the same context, as a kprobe's is.
+ * The callback is called straight from the trampoline: with ftrace's
+ * recursion flag, every call would go through ftrace_ops_assist_func()
+ * first, a sixth of what the hooks cost a UNIX ping-pong
+ * (Documentation/benchmarks.md).  It turns preemption off itself.  It
+ * needs no guard against recursion: no handler calls, even indirectly, a
+ * function the module hooks (they send, receive and free no socket
+ * buffer), and a hook interrupted by another in an interrupt is a
+ * different call on other objects, as with the flag.
  *
  * Late int3 traps (kprobe_guard.c) hit these call sites too.  With no
  * kprobe there, the kernel passes them to the die notifiers, where
@@ -38,7 +44,11 @@
 #include "ftrace_hook.h"
 #include "kprobe_guard.h"
 
-/* Written before a hook is first armed, read by the callback. */
+/*
+ * Written before a hook is first armed, read by the callback: the sites
+ * apart, for the callback's search to read one word per hook.
+ */
+static unsigned long tp_hook_sites[TP_HOOKS_MAX];
 static struct tp_hook *tp_hooks[TP_HOOKS_MAX];
 static int tp_hook_count;
 
@@ -48,33 +58,34 @@ static notrace struct tp_hook *tp_hook_at(unsigned long site)
 	int i, n = smp_load_acquire(&tp_hook_count);
 
 	for (i = 0; i < n; i++)
-		if (tp_hooks[i]->site == site)
+		if (tp_hook_sites[i] == site)
 			return tp_hooks[i];
 	return NULL;
 }
 NOKPROBE_SYMBOL(tp_hook_at);
 
 /*
- * Preemption is off here (ftrace_ops_assist_func()), not before it: a
- * task preempted in the trampoline may get here after its hook was
- * disarmed, so a disarmed hook does nothing, and whoever disarms waits
- * for an RCU grace period before freeing what the hook uses.  Only the
- * argument registers of @fregs are set (x86's ftrace_regs is a pt_regs;
- * no FL_SAVE_REGS).
+ * Preemption is turned off here, not before: a task preempted in the
+ * trampoline may get here after its hook was disarmed, so a disarmed
+ * hook does nothing, and whoever disarms waits for an RCU grace period
+ * before freeing what the hook uses.  Only the argument registers of
+ * @fregs are set (x86's ftrace_regs is a pt_regs; no FL_SAVE_REGS).
  */
 static void notrace tp_hook_call(unsigned long ip, unsigned long parent_ip,
 				 struct ftrace_ops *ops,
 				 struct ftrace_regs *fregs)
 {
-	struct tp_hook *hook = tp_hook_at(ip);
+	struct tp_hook *hook;
 
+	preempt_disable_notrace();
+	hook = tp_hook_at(ip);
 	if (hook && READ_ONCE(hook->armed))
 		hook->fn(&fregs->regs);
+	preempt_enable_notrace();
 }
 
 static struct ftrace_ops tp_hook_ops = {
 	.func = tp_hook_call,
-	.flags = FTRACE_OPS_FL_RECURSION,
 };
 
 /* Keeps the filter from being empty; never called. */
@@ -137,8 +148,10 @@ int tp_hooks_add(struct tp_hook *hooks, int num)
 			return err;
 		}
 	}
-	for (i = 0; i < num; i++)
+	for (i = 0; i < num; i++) {
+		tp_hook_sites[tp_hook_count + i] = hooks[i].site;
 		tp_hooks[tp_hook_count + i] = &hooks[i];
+	}
 	/* The die notifier may look at the table at any time. */
 	smp_store_release(&tp_hook_count, tp_hook_count + num);
 	return 0;

@@ -53,16 +53,13 @@
 #include "limits.h"
 #include "pipe.h"
 #include "pipe_state.h"
+#include "ptrkey.h"
 #include "stats.h"
 #include "stream.h"
 #include "task.h"
 
-static const struct rhashtable_params tp_pipe_params = {
-	.head_offset = offsetof(struct tp_pipe, node),
-	.key_offset = offsetof(struct tp_pipe, pipe),
-	.key_len = sizeof(struct pipe_inode_info *),
-	.automatic_shrinking = true,
-};
+static const struct rhashtable_params tp_pipe_params =
+	TP_PTRKEY_PARAMS(struct tp_pipe, node, pipe);
 
 static struct rhashtable tp_pipes;
 /* States in the table: lets calls on pipes skip the lookup. */

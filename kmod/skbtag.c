@@ -11,13 +11,16 @@
  *
  * A tag lives until its buffer is freed, or leaves af_unix
  * (tp_skbtag_drop()); tags are also linked on per-CPU lists, so that the
- * module's exit can free those of buffers still queued.
+ * module's exit can free those of buffers still queued.  The lock of the
+ * list that holds a tag guards the tag too: a message then takes one lock
+ * when it is tagged and one when its tag goes.
  *
  * Tags come from a SLAB_TYPESAFE_BY_RCU cache and are freed at once: a
  * slot read under RCU always points to a tag, but perhaps to one given to
- * another buffer since (a clone carries its original's slot), so the
- * owner is checked again under the tag's lock.  A tag's baggage is never
- * changed in place: a merge replaces its reference under that lock.
+ * another buffer, and list, since (a clone carries its original's slot),
+ * so the owner is checked again under the list's lock.  A tag's baggage
+ * is never changed in place: a merge replaces its reference under that
+ * lock, and a reader that only compares it reads it with no lock.
  */
 
 #include <linux/percpu.h>
@@ -32,17 +35,21 @@
 #include "stats.h"
 
 struct tp_skbtag_list {
-	spinlock_t lock;	/* tags, count */
+	spinlock_t lock;	/* tags, count, and the tags' own fields */
 	struct list_head tags;
 	long count;
 };
 
 struct tp_skbtag {
-	spinlock_t lock;		/* skb, bag */
+	/*
+	 * The list that holds it (NULL before its first use): written
+	 * before @skb, under the new list's lock, when the tag is given to
+	 * a buffer, so that a reader that sees the new owner sees it too.
+	 */
+	struct tp_skbtag_list *list;
 	const struct sk_buff *skb;	/* NULL once dropped */
 	struct tp_bag *bag;
 	struct list_head node;		/* in *list */
-	struct tp_skbtag_list *list;
 };
 
 struct tp_skbtag_slot {
@@ -91,27 +98,42 @@ static struct tp_skbtag *tp_skbtag_of(struct sk_buff *skb)
 	return tag;
 }
 
+/* Under @list's lock: is @tag @skb's, on @list? */
+static bool tp_skbtag_owned(const struct tp_skbtag *tag,
+			    const struct tp_skbtag_list *list,
+			    const struct sk_buff *skb)
+{
+	if (READ_ONCE(tag->skb) != skb)
+		return false;
+	/* Pairs with tp_skbtag_attach(): the new owner's list is new too. */
+	smp_rmb();
+	return READ_ONCE(tag->list) == list;
+}
+
 /*
- * The tag of @skb, locked, or NULL.  RCU keeps the slab page of the tag
- * the slot names until its lock is taken; from then on the tag is @skb's
- * for as long as the lock is held.
+ * The tag of @skb, its list locked, or NULL.  RCU keeps the slab page of
+ * the tag the slot names until the lock is taken; from then on the tag
+ * is @skb's for as long as the lock is held.
  */
 static struct tp_skbtag *tp_skbtag_lock(struct sk_buff *skb,
 					unsigned long *flags)
 {
+	struct tp_skbtag_list *list = NULL;
 	struct tp_skbtag *tag;
 
 	rcu_read_lock();
 	tag = tp_skbtag_of(skb);
-	if (tag) {
-		spin_lock_irqsave(&tag->lock, *flags);
-		if (tag->skb != skb) {
-			spin_unlock_irqrestore(&tag->lock, *flags);
-			tag = NULL;
+	if (tag)
+		list = READ_ONCE(tag->list);
+	if (list) {
+		spin_lock_irqsave(&list->lock, *flags);
+		if (!tp_skbtag_owned(tag, list, skb)) {
+			spin_unlock_irqrestore(&list->lock, *flags);
+			list = NULL;
 		}
 	}
 	rcu_read_unlock();
-	return tag;
+	return list ? tag : NULL;
 }
 
 long tp_skbtag_count(void)
@@ -124,31 +146,9 @@ long tp_skbtag_count(void)
 	return count;
 }
 
-static void tp_skbtag_link(struct tp_skbtag *tag)
-{
-	struct tp_skbtag_list *list = raw_cpu_ptr(&tp_skbtag_lists);
-	unsigned long flags;
-
-	tag->list = list;
-	spin_lock_irqsave(&list->lock, flags);
-	list_add(&tag->node, &list->tags);
-	WRITE_ONCE(list->count, list->count + 1);
-	spin_unlock_irqrestore(&list->lock, flags);
-}
-
-static void tp_skbtag_unlink(struct tp_skbtag *tag)
-{
-	struct tp_skbtag_list *list = tag->list;
-	unsigned long flags;
-
-	spin_lock_irqsave(&list->lock, flags);
-	list_del(&tag->node);
-	WRITE_ONCE(list->count, list->count - 1);
-	spin_unlock_irqrestore(&list->lock, flags);
-}
-
 void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag)
 {
+	struct tp_skbtag_list *list = raw_cpu_ptr(&tp_skbtag_lists);
 	struct tp_skbtag *tag;
 	unsigned long flags;
 
@@ -160,29 +160,43 @@ void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag)
 		tp_bag_put(bag);
 		return;
 	}
-	/* A reader of a stale slot naming this tag's former self may hold it. */
-	spin_lock_irqsave(&tag->lock, flags);
-	tag->skb = skb;
-	tag->bag = bag;
-	spin_unlock_irqrestore(&tag->lock, flags);
-	tp_skbtag_link(tag);
+	spin_lock_irqsave(&list->lock, flags);
+	WRITE_ONCE(tag->list, list);
+	WRITE_ONCE(tag->bag, bag);
+	/*
+	 * The owner last, for tp_skbtag_owned() and tp_skbtag_peek(): a
+	 * reader of a stale slot naming this tag's former self, who may
+	 * hold the former list's lock, sees the new owner with this list
+	 * and this bag.
+	 */
+	smp_wmb();
+	WRITE_ONCE(tag->skb, skb);
+	list_add(&tag->node, &list->tags);
+	WRITE_ONCE(list->count, list->count + 1);
+	spin_unlock_irqrestore(&list->lock, flags);
 	tp_skbtag_publish(skb, tag);
 }
 
 struct tp_bag *tp_skbtag_take(struct sk_buff *skb)
 {
+	struct tp_skbtag_list *list;
 	struct tp_skbtag *tag;
-	struct tp_bag *bag = NULL;
+	struct tp_bag *bag;
 	unsigned long flags;
 
 	tag = tp_skbtag_lock(skb, &flags);
 	if (!tag)
 		return NULL;
-	tag->skb = NULL;
-	swap(bag, tag->bag);
-	spin_unlock_irqrestore(&tag->lock, flags);
+	list = tag->list;
+	WRITE_ONCE(tag->skb, NULL);
+	/* Pairs with tp_skbtag_peek(): a bag read as gone has no owner. */
+	smp_wmb();
+	bag = tag->bag;
+	WRITE_ONCE(tag->bag, NULL);
+	list_del(&tag->node);
+	WRITE_ONCE(list->count, list->count - 1);
+	spin_unlock_irqrestore(&list->lock, flags);
 	WRITE_ONCE(tp_skbtag_slot(skb)->check, 0);
-	tp_skbtag_unlink(tag);
 	tag = this_cpu_xchg(tp_skbtag_spare, tag);
 	if (tag)
 		kmem_cache_free(tp_skbtag_cache, tag);
@@ -207,7 +221,7 @@ void tp_skbtag_merge(struct sk_buff *skb, struct tp_bag *bag)
 		return;
 	}
 	tp_limit_merge(&tag->bag, bag, GFP_ATOMIC);
-	spin_unlock_irqrestore(&tag->lock, flags);
+	spin_unlock_irqrestore(&tag->list->lock, flags);
 }
 
 struct tp_bag *tp_skbtag_get(struct sk_buff *skb)
@@ -220,16 +234,35 @@ struct tp_bag *tp_skbtag_get(struct sk_buff *skb)
 	if (!tag)
 		return NULL;
 	bag = tp_bag_get(tag->bag);
-	spin_unlock_irqrestore(&tag->lock, flags);
+	spin_unlock_irqrestore(&tag->list->lock, flags);
 	return bag;
 }
 
-/* A tag's lock outlives its uses: initialized once per slab object. */
+const struct tp_bag *tp_skbtag_peek(struct sk_buff *skb)
+{
+	struct tp_skbtag *tag = tp_skbtag_of(skb);
+	const struct tp_bag *bag;
+
+	if (!tag || READ_ONCE(tag->skb) != skb)
+		return NULL;
+	/* That owner's bag (pairs with tp_skbtag_attach()) ... */
+	smp_rmb();
+	bag = READ_ONCE(tag->bag);
+	/* ... if it still owns the tag (pairs with tp_skbtag_take()). */
+	smp_rmb();
+	return READ_ONCE(tag->skb) == skb ? bag : NULL;
+}
+
+/*
+ * A stale slot may name a tag at any time: its list and owner are valid
+ * from the start (once per slab object; a freed tag keeps them).
+ */
 static void tp_skbtag_ctor(void *ptr)
 {
 	struct tp_skbtag *tag = ptr;
 
-	spin_lock_init(&tag->lock);
+	tag->list = NULL;
+	tag->skb = NULL;
 }
 
 int tp_skbtag_init(void)

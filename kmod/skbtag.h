@@ -26,6 +26,12 @@ void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag);
 void tp_skbtag_merge(struct sk_buff *skb, struct tp_bag *bag);
 /* A new reference to @skb's baggage, or NULL. */
 struct tp_bag *tp_skbtag_get(struct sk_buff *skb);
+/*
+ * The address of @skb's baggage (NULL: none), to compare and never to
+ * follow: no lock, no reference.  Under rcu_read_lock(), which keeps a
+ * bag's memory from being another bag's while the caller compares.
+ */
+const struct tp_bag *tp_skbtag_peek(struct sk_buff *skb);
 /* @skb is being freed, or leaves the protocol: its tag goes. */
 void tp_skbtag_drop(struct sk_buff *skb);
 /* tp_skbtag_drop() that hands over the tag's reference, or NULL. */

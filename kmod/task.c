@@ -32,6 +32,7 @@
 
 #include "atom.h"
 #include "hint.h"
+#include "ptrkey.h"
 #include "stats.h"
 #include "task.h"
 #include "tracepoints.h"
@@ -45,12 +46,8 @@ struct tp_task_entry {
 	struct rcu_head rcu;
 };
 
-static const struct rhashtable_params tp_task_params = {
-	.head_offset = offsetof(struct tp_task_entry, node),
-	.key_offset = offsetof(struct tp_task_entry, task),
-	.key_len = sizeof(struct task_struct *),
-	.automatic_shrinking = true,
-};
+static const struct rhashtable_params tp_task_params =
+	TP_PTRKEY_PARAMS(struct tp_task_entry, node, task);
 
 #define TP_TASK_LOCK_BITS	6
 
@@ -140,47 +137,14 @@ static void tp_task_remove(struct tp_task_entry *entry)
 	call_rcu(&entry->rcu, tp_task_entry_free_rcu);
 }
 
-struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy)
+/*
+ * The address of @task's blob (NULL: none), not referenced, and its read
+ * policy, from the table.
+ */
+static struct tp_bag *tp_task_blob(struct task_struct *task, u8 *policy)
 {
 	struct tp_task_entry *entry;
 	struct tp_bag *bag = NULL;
-
-	if (policy)
-		*policy = TRACINGPLANE_READ_MERGE;
-	if (!atomic_long_read(&tp_task_entries))
-		return NULL;
-
-	rcu_read_lock();
-	entry = tp_task_find(task);
-	while (entry) {
-		/*
-		 * A writer may have just replaced and released this blob;
-		 * its memory outlives us (kfree_rcu), but its count may be
-		 * zero, and then the entry already holds a newer one.
-		 */
-		bag = rcu_dereference(entry->bag);
-		if (!bag || refcount_inc_not_zero(&bag->ref))
-			break;
-	}
-	if (entry && policy)
-		*policy = READ_ONCE(entry->policy);
-	rcu_read_unlock();
-	return entry ? bag : NULL;
-}
-
-struct tp_bag *tp_task_bag(struct task_struct *task)
-{
-	return tp_task_get(task, NULL);
-}
-
-/*
- * The address of @task's blob (NULL: none), to compare and never to
- * follow, and its read policy.
- */
-static const struct tp_bag *tp_task_peek(struct task_struct *task, u8 *policy)
-{
-	struct tp_task_entry *entry;
-	const struct tp_bag *bag = NULL;
 
 	*policy = TRACINGPLANE_READ_MERGE;
 	if (!atomic_long_read(&tp_task_entries))
@@ -193,6 +157,111 @@ static const struct tp_bag *tp_task_peek(struct task_struct *task, u8 *policy)
 	}
 	rcu_read_unlock();
 	return bag;
+}
+
+/*
+ * What the last lookups of tasks in task context found on this CPU, true
+ * while tp_task_version() stays: a ping-pong between two tasks looks each
+ * up on every message it sends or reads, and even the table's hints cost
+ * a read-side section and a walk.
+ */
+#define TP_TASK_MEMOS	4
+
+struct tp_task_memos {
+	struct {
+		const struct task_struct *task;
+		unsigned long ver;
+		struct tp_bag *bag;	/* not referenced */
+		u8 policy;
+	} memo[TP_TASK_MEMOS];
+	unsigned int next;		/* the one to replace */
+};
+
+static DEFINE_PER_CPU(struct tp_task_memos, tp_task_memos);
+
+/*
+ * tp_task_blob(current), through this CPU's memos.  Preemption off, which
+ * also keeps a blob the version says the task holds from being freed: a
+ * holder moves the version before it lets go (tp_task_update()), and a
+ * grace period that began before we read the version waits for us.
+ */
+static struct tp_bag *tp_task_recall(struct tp_task_memos *memos, u8 *policy)
+{
+	unsigned long ver = tp_task_version();
+	int i;
+
+	for (i = 0; i < TP_TASK_MEMOS; i++) {
+		if (memos->memo[i].task == current && memos->memo[i].ver == ver)
+			goto out;
+	}
+	i = memos->next++ % TP_TASK_MEMOS;
+	memos->memo[i].bag = tp_task_blob(current, &memos->memo[i].policy);
+	memos->memo[i].task = current;
+	memos->memo[i].ver = ver;
+out:
+	*policy = memos->memo[i].policy;
+	return memos->memo[i].bag;
+}
+
+/*
+ * tp_task_blob(), or for the current task in task context (only there are
+ * the memos written, so an interrupt never finds one half written) a
+ * memo of it.  Under preemption off or rcu_read_lock() for @task's blob
+ * to stay allocated while the caller uses it.
+ */
+static struct tp_bag *tp_task_peek(struct task_struct *task, u8 *policy)
+{
+	struct tp_bag *bag;
+
+	if (task != current || !in_task())
+		return tp_task_blob(task, policy);
+	bag = tp_task_recall(get_cpu_ptr(&tp_task_memos), policy);
+	put_cpu_ptr(&tp_task_memos);
+	return bag;
+}
+
+struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy)
+{
+	struct tp_task_entry *entry;
+	struct tp_bag *bag;
+	u8 pol;
+
+	if (!atomic_long_read(&tp_task_entries)) {
+		if (policy)
+			*policy = TRACINGPLANE_READ_MERGE;
+		return NULL;
+	}
+	preempt_disable();
+	bag = tp_task_peek(task, &pol);
+	/* A writer may have just replaced and released this blob. */
+	if (!bag || refcount_inc_not_zero(&bag->ref)) {
+		preempt_enable();
+		if (policy)
+			*policy = pol;
+		return bag;
+	}
+	preempt_enable();
+
+	rcu_read_lock();
+	entry = tp_task_find(task);
+	while (entry) {
+		/*
+		 * Its memory outlives us (kfree_rcu), but its count may be
+		 * zero, and then the entry already holds a newer one.
+		 */
+		bag = rcu_dereference(entry->bag);
+		if (!bag || refcount_inc_not_zero(&bag->ref))
+			break;
+	}
+	if (policy)
+		*policy = entry ? READ_ONCE(entry->policy) : TRACINGPLANE_READ_MERGE;
+	rcu_read_unlock();
+	return entry ? bag : NULL;
+}
+
+struct tp_bag *tp_task_bag(struct task_struct *task)
+{
+	return tp_task_get(task, NULL);
 }
 
 bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag)

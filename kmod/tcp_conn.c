@@ -25,16 +25,13 @@
 
 #include "hint.h"
 #include "kprobe_guard.h"
+#include "ptrkey.h"
 #include "stats.h"
 #include "tcp.h"
 #include "tracepoints.h"
 
-static const struct rhashtable_params tp_conn_params = {
-	.head_offset = offsetof(struct tp_conn, node),
-	.key_offset = offsetof(struct tp_conn, sk),
-	.key_len = sizeof(struct sock *),
-	.automatic_shrinking = true,
-};
+static const struct rhashtable_params tp_conn_params =
+	TP_PTRKEY_PARAMS(struct tp_conn, node, sk);
 
 static struct rhashtable tp_conns;
 static struct kmem_cache *tp_conn_cache;

@@ -82,12 +82,21 @@ static void tp_unix_free(struct pt_regs *args)
 	tp_skbtag_drop((struct sk_buff *)regs_get_kernel_argument(args, 0));
 }
 
-/* unix_stream_read_actor(skb, skip, chunk, state) */
+/*
+ * unix_stream_read_actor(skb, skip, chunk, state).  Most reads change
+ * nothing (a reader that already holds the sender's baggage): that is
+ * found with no lock and no reference.
+ */
 static void tp_unix_stream_read(struct pt_regs *args)
 {
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(args, 0);
+	bool moot;
 
-	tp_credit_reader(tp_skbtag_get(skb));
+	rcu_read_lock();
+	moot = tp_credit_moot(tp_skbtag_peek(skb));
+	rcu_read_unlock();
+	if (!moot)
+		tp_credit_reader(tp_skbtag_get(skb));
 }
 
 /* What a datagram read's return needs of its entry. */
