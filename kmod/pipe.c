@@ -459,12 +459,7 @@ static struct tp_bag *tp_pipe_read_done(struct tp_pipe *st,
 static bool tp_pipe_reader_holds(struct tp_pipe *st, const struct tp_bag *bag,
 				 unsigned long ver)
 {
-	if (tp_task_seen_is(&st->r_seen, ver, bag))
-		return true;
-	if (!tp_task_holds(current, bag))
-		return false;
-	tp_task_seen_set(&st->r_seen, ver, bag);
-	return true;
+	return tp_task_seen_test(&st->r_seen, ver, bag, tp_task_holds);
 }
 
 void tp_pipe_read_end(struct tp_pipe_op *op, long ret)

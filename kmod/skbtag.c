@@ -16,11 +16,12 @@
  * when it is tagged and one when its tag goes.
  *
  * Tags come from a SLAB_TYPESAFE_BY_RCU cache and are freed at once: a
- * slot read under RCU always points to a tag, but perhaps to one given to
- * another buffer, and list, since (a clone carries its original's slot),
- * so the owner is checked again under the list's lock.  A tag's baggage
- * is never changed in place: a merge replaces its reference under that
- * lock, and a reader that only compares it reads it with no lock.
+ * slot read with preemption off (an RCU read-side section) always points
+ * to a tag, but perhaps to one given to another buffer, and list, since
+ * (a clone carries its original's slot), so the owner is checked again
+ * under the list's lock.  A tag's baggage is never changed in place: a
+ * merge replaces its reference under that lock, and a reader that only
+ * compares it reads it with no lock.
  */
 
 #include <linux/percpu.h>
@@ -36,7 +37,7 @@
 
 struct tp_skbtag_list {
 	spinlock_t lock;	/* tags, count, and the tags' own fields */
-	struct list_head tags;
+	struct hlist_head tags;
 	long count;
 };
 
@@ -49,7 +50,7 @@ struct tp_skbtag {
 	struct tp_skbtag_list *list;
 	const struct sk_buff *skb;	/* NULL once dropped */
 	struct tp_bag *bag;
-	struct list_head node;		/* in *list */
+	struct hlist_node node;		/* in *list */
 };
 
 struct tp_skbtag_slot {
@@ -121,7 +122,7 @@ static struct tp_skbtag *tp_skbtag_lock(struct sk_buff *skb,
 	struct tp_skbtag_list *list = NULL;
 	struct tp_skbtag *tag;
 
-	rcu_read_lock();
+	lockdep_assert_preemption_disabled();
 	tag = tp_skbtag_of(skb);
 	if (tag)
 		list = READ_ONCE(tag->list);
@@ -132,7 +133,6 @@ static struct tp_skbtag *tp_skbtag_lock(struct sk_buff *skb,
 			list = NULL;
 		}
 	}
-	rcu_read_unlock();
 	return list ? tag : NULL;
 }
 
@@ -171,7 +171,7 @@ void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag)
 	 */
 	smp_wmb();
 	WRITE_ONCE(tag->skb, skb);
-	list_add(&tag->node, &list->tags);
+	hlist_add_head(&tag->node, &list->tags);
 	WRITE_ONCE(list->count, list->count + 1);
 	spin_unlock_irqrestore(&list->lock, flags);
 	tp_skbtag_publish(skb, tag);
@@ -193,7 +193,7 @@ struct tp_bag *tp_skbtag_take(struct sk_buff *skb)
 	smp_wmb();
 	bag = tag->bag;
 	WRITE_ONCE(tag->bag, NULL);
-	list_del(&tag->node);
+	hlist_del(&tag->node);
 	WRITE_ONCE(list->count, list->count - 1);
 	spin_unlock_irqrestore(&list->lock, flags);
 	WRITE_ONCE(tp_skbtag_slot(skb)->check, 0);
@@ -273,7 +273,7 @@ int tp_skbtag_init(void)
 		struct tp_skbtag_list *list = per_cpu_ptr(&tp_skbtag_lists, cpu);
 
 		spin_lock_init(&list->lock);
-		INIT_LIST_HEAD(&list->tags);
+		INIT_HLIST_HEAD(&list->tags);
 		list->count = 0;
 	}
 	/* Zero would let an untagged buffer's slot pass the check. */
@@ -292,7 +292,8 @@ int tp_skbtag_init(void)
  */
 void tp_skbtag_exit(void)
 {
-	struct tp_skbtag *tag, *next;
+	struct hlist_node *next;
+	struct tp_skbtag *tag;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
@@ -301,8 +302,8 @@ void tp_skbtag_exit(void)
 		tag = per_cpu(tp_skbtag_spare, cpu);
 		if (tag)
 			kmem_cache_free(tp_skbtag_cache, tag);
-		list_for_each_entry_safe(tag, next, &list->tags, node) {
-			list_del(&tag->node);
+		hlist_for_each_entry_safe(tag, next, &list->tags, node) {
+			hlist_del(&tag->node);
 			list->count--;
 			tp_bag_put(tag->bag);
 			kmem_cache_free(tp_skbtag_cache, tag);

@@ -138,25 +138,32 @@ static void tp_task_remove(struct tp_task_entry *entry)
 }
 
 /*
- * The address of @task's blob (NULL: none), not referenced, and its read
- * policy, from the table.
+ * What a look at a task found: the address of its blob (NULL: none), not
+ * referenced, and its read policy.  Returned by value, in two registers:
+ * the hot callers then keep no local whose address is taken, and no
+ * stack canary.
  */
-static struct tp_bag *tp_task_blob(struct task_struct *task, u8 *policy)
-{
-	struct tp_task_entry *entry;
-	struct tp_bag *bag = NULL;
+struct tp_task_look {
+	struct tp_bag *bag;
+	u8 policy;
+};
 
-	*policy = TRACINGPLANE_READ_MERGE;
+/* @task, from the table. */
+static struct tp_task_look tp_task_blob(struct task_struct *task)
+{
+	struct tp_task_look look = { NULL, TRACINGPLANE_READ_MERGE };
+	struct tp_task_entry *entry;
+
 	if (!atomic_long_read(&tp_task_entries))
-		return NULL;
+		return look;
 	rcu_read_lock();
 	entry = tp_task_find(task);
 	if (entry) {
-		bag = rcu_access_pointer(entry->bag);
-		*policy = READ_ONCE(entry->policy);
+		look.bag = rcu_access_pointer(entry->bag);
+		look.policy = READ_ONCE(entry->policy);
 	}
 	rcu_read_unlock();
-	return bag;
+	return look;
 }
 
 /*
@@ -167,40 +174,49 @@ static struct tp_bag *tp_task_blob(struct task_struct *task, u8 *policy)
  */
 #define TP_TASK_MEMOS	4
 
+struct tp_task_memo {
+	const struct task_struct *task;
+	unsigned long ver;
+	struct tp_task_look look;
+};
+
 struct tp_task_memos {
-	struct {
-		const struct task_struct *task;
-		unsigned long ver;
-		struct tp_bag *bag;	/* not referenced */
-		u8 policy;
-	} memo[TP_TASK_MEMOS];
+	struct tp_task_memo memo[TP_TASK_MEMOS];
 	unsigned int next;		/* the one to replace */
 };
 
 static DEFINE_PER_CPU(struct tp_task_memos, tp_task_memos);
+
+/* No memo of the current task at @ver: looks it up, in place of the oldest. */
+static noinline struct tp_task_memo *
+tp_task_memorize(struct tp_task_memos *memos, unsigned long ver)
+{
+	struct tp_task_memo *memo = &memos->memo[memos->next++ % TP_TASK_MEMOS];
+
+	memo->look = tp_task_blob(current);
+	memo->task = current;
+	memo->ver = ver;
+	return memo;
+}
 
 /*
  * tp_task_blob(current), through this CPU's memos.  Preemption off, which
  * also keeps a blob the version says the task holds from being freed: a
  * holder moves the version before it lets go (tp_task_update()), and a
  * grace period that began before we read the version waits for us.
+ * Inline, as the memos' point is to cost less than a call.
  */
-static struct tp_bag *tp_task_recall(struct tp_task_memos *memos, u8 *policy)
+static __always_inline struct tp_task_look tp_task_recall(void)
 {
+	struct tp_task_memos *memos = this_cpu_ptr(&tp_task_memos);
 	unsigned long ver = tp_task_version();
-	int i;
+	struct tp_task_memo *memo;
 
-	for (i = 0; i < TP_TASK_MEMOS; i++) {
-		if (memos->memo[i].task == current && memos->memo[i].ver == ver)
-			goto out;
+	for (memo = memos->memo; memo < memos->memo + TP_TASK_MEMOS; memo++) {
+		if (memo->task == current && memo->ver == ver)
+			return memo->look;
 	}
-	i = memos->next++ % TP_TASK_MEMOS;
-	memos->memo[i].bag = tp_task_blob(current, &memos->memo[i].policy);
-	memos->memo[i].task = current;
-	memos->memo[i].ver = ver;
-out:
-	*policy = memos->memo[i].policy;
-	return memos->memo[i].bag;
+	return tp_task_memorize(memos, ver)->look;
 }
 
 /*
@@ -209,22 +225,23 @@ out:
  * memo of it.  Under preemption off or rcu_read_lock() for @task's blob
  * to stay allocated while the caller uses it.
  */
-static struct tp_bag *tp_task_peek(struct task_struct *task, u8 *policy)
+static __always_inline struct tp_task_look tp_task_peek(struct task_struct *task)
 {
-	struct tp_bag *bag;
+	struct tp_task_look look;
 
 	if (task != current || !in_task())
-		return tp_task_blob(task, policy);
-	bag = tp_task_recall(get_cpu_ptr(&tp_task_memos), policy);
-	put_cpu_ptr(&tp_task_memos);
-	return bag;
+		return tp_task_blob(task);
+	preempt_disable();
+	look = tp_task_recall();
+	preempt_enable();
+	return look;
 }
 
 struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy)
 {
 	struct tp_task_entry *entry;
+	struct tp_task_look look;
 	struct tp_bag *bag;
-	u8 pol;
 
 	if (!atomic_long_read(&tp_task_entries)) {
 		if (policy)
@@ -232,13 +249,13 @@ struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy)
 		return NULL;
 	}
 	preempt_disable();
-	bag = tp_task_peek(task, &pol);
+	look = tp_task_peek(task);
 	/* A writer may have just replaced and released this blob. */
-	if (!bag || refcount_inc_not_zero(&bag->ref)) {
+	if (!look.bag || refcount_inc_not_zero(&look.bag->ref)) {
 		preempt_enable();
 		if (policy)
-			*policy = pol;
-		return bag;
+			*policy = look.policy;
+		return look.bag;
 	}
 	preempt_enable();
 
@@ -266,17 +283,14 @@ struct tp_bag *tp_task_bag(struct task_struct *task)
 
 bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag)
 {
-	u8 policy;
-	const struct tp_bag *mine = tp_task_peek(task, &policy);
+	struct tp_task_look mine = tp_task_peek(task);
 
-	return tp_task_credit_moot(mine, policy, bag);
+	return tp_task_credit_moot(mine.bag, mine.policy, bag);
 }
 
 bool tp_task_carries(struct task_struct *task, const struct tp_bag *bag)
 {
-	u8 policy;
-
-	return tp_task_peek(task, &policy) == bag;
+	return tp_task_peek(task).bag == bag;
 }
 
 u8 tp_task_read_policy(struct task_struct *task)

@@ -97,6 +97,25 @@ static inline void tp_task_seen_set(struct tp_task_seen *seen,
 	seen->bag = bag;
 }
 
+/*
+ * Is @test(current, @bag) true?  Asked only when @seen does not say so
+ * already, and a yes is remembered in @seen: @test is tp_task_holds() or
+ * tp_task_carries(), true while the version stays once true.  The caller
+ * serializes the users of @seen.
+ */
+static inline bool tp_task_seen_test(struct tp_task_seen *seen,
+				     unsigned long ver, const struct tp_bag *bag,
+				     bool (*test)(struct task_struct *task,
+						  const struct tp_bag *bag))
+{
+	if (tp_task_seen_is(seen, ver, bag))
+		return true;
+	if (!test(current, bag))
+		return false;
+	tp_task_seen_set(seen, ver, bag);
+	return true;
+}
+
 /* @task's read policy: an enum tracingplane_read_policy. */
 u8 tp_task_read_policy(struct task_struct *task);
 /* Process context; -ESRCH when @task is exiting. */

@@ -99,21 +99,13 @@ static void tp_reader_look(struct tp_reader *r)
  * is remembered: while no task's baggage changes and the sole version
  * stays, its next reads of the socket need not look it up.
  */
-static bool tp_read_unchanged(struct tp_conn *conn, struct sock *sk,
-			      struct tp_reader *r)
+static bool tp_read_unchanged(struct tp_conn *conn, struct sock *sk)
 {
 	const struct tp_bag *sole = READ_ONCE(conn->rx_sole);
-	unsigned long ver;
 
-	if (!sole)
+	if (!sole || !tp_task_seen_test(&conn->rx_seen, tp_task_version(),
+					sole, tp_task_holds))
 		return false;
-	ver = tp_task_version();	/* before the task is looked up */
-	if (!tp_task_seen_is(&conn->rx_seen, ver, sole)) {
-		tp_reader_look(r);
-		if (r->policy != TRACINGPLANE_READ_MERGE || r->mine != sole)
-			return false;
-		tp_task_seen_set(&conn->rx_seen, ver, sole);
-	}
 	WRITE_ONCE(conn->credited, READ_ONCE(tcp_sk(sk)->copied_seq));
 	return true;
 }
@@ -135,7 +127,7 @@ static enum tp_read_seen tp_read_socket(struct sock *sk, struct tp_reader *r,
 	}
 	conn = tp_conn_find(sk);
 	if (conn && tp_net_enabled(sock_net(sk))) {
-		if (tp_read_unchanged(conn, sk, r)) {
+		if (tp_read_unchanged(conn, sk)) {
 			seen = TP_READ_NOTHING;
 		} else if (tp_conn_lock(conn)) {
 			tp_reader_look(r);

@@ -262,15 +262,8 @@ void tp_tx_frag(const struct tp_anchor *a, struct tp_opt_frag *frag)
  */
 static bool tp_tx_unchanged(struct tp_conn *conn)
 {
-	const struct tp_bag *newest = READ_ONCE(conn->tx_newest);
-	unsigned long ver = tp_task_version();
-
-	if (tp_task_seen_is(&conn->tx_seen, ver, newest))
-		return true;
-	if (!tp_task_carries(current, newest))
-		return false;
-	tp_task_seen_set(&conn->tx_seen, ver, newest);
-	return true;
+	return tp_task_seen_test(&conn->tx_seen, tp_task_version(),
+				 READ_ONCE(conn->tx_newest), tp_task_carries);
 }
 
 /* Entry of tcp_sendmsg_locked() and do_tcp_sendpages(): socket locked. */

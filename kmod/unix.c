@@ -90,12 +90,8 @@ static void tp_unix_free(struct pt_regs *args)
 static void tp_unix_stream_read(struct pt_regs *args)
 {
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(args, 0);
-	bool moot;
 
-	rcu_read_lock();
-	moot = tp_credit_moot(tp_skbtag_peek(skb));
-	rcu_read_unlock();
-	if (!moot)
+	if (!tp_credit_moot(tp_skbtag_peek(skb)))
 		tp_credit_reader(tp_skbtag_get(skb));
 }
 
