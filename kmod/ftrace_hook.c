@@ -157,20 +157,33 @@ int tp_hooks_add(struct tp_hook *hooks, int num)
 	return 0;
 }
 
-int tp_hook_switch(struct tp_hook *hook, bool on)
+/*
+ * One filter update for all of @hooks: each update walks every function
+ * ftrace knows (tens of thousands) a few times, millions of instructions,
+ * whether it changes one site or several.
+ */
+int tp_hooks_switch(struct tp_hook *hooks, int num, bool on)
 {
-	int err;
+	unsigned long sites[TP_HOOKS_MAX];
+	struct tp_hook *changed[TP_HOOKS_MAX];
+	int i, n = 0, err;
 
-	if (hook->armed == on)
+	for (i = 0; i < num; i++) {
+		if (hooks[i].armed == on)
+			continue;
+		/* Marked armed before its site calls, disarmed before it stops. */
+		WRITE_ONCE(hooks[i].armed, on);
+		changed[n] = &hooks[i];
+		sites[n++] = hooks[i].site;
+	}
+	if (!n)
 		return 0;
-	/* Marked armed before its site calls, disarmed before it stops. */
-	WRITE_ONCE(hook->armed, on);
-	err = ftrace_set_filter_ip(&tp_hook_ops, hook->site, !on, 0);
+	err = ftrace_set_filter_ips(&tp_hook_ops, sites, n, !on, 0);
 	if (err) {
 		pr_warn_ratelimited("cannot %s the hook on %s: %d\n",
-				    on ? "arm" : "disarm", hook->symbol, err);
-		if (on)
-			WRITE_ONCE(hook->armed, false);
+				    on ? "arm" : "disarm", changed[0]->symbol, err);
+		for (i = 0; on && i < n; i++)
+			WRITE_ONCE(changed[i]->armed, false);
 	}
 	return err;
 }

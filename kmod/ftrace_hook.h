@@ -36,11 +36,12 @@ void tp_hooks_exit(void);
  */
 int tp_hooks_add(struct tp_hook *hooks, int num);
 /*
- * Arms or disarms @hook (process context: patches the kernel's text).  A
- * handler may still run, preemption off, until an RCU grace period after
- * it is disarmed.  Returns 0 or the error of arming (disarmed then).
- * Switching a hook to the state it is in does nothing.
+ * Arms or disarms @hooks, an array of @num, at once (process context:
+ * patches the kernel's text).  A handler may still run, preemption off,
+ * until an RCU grace period after it is disarmed.  Returns 0 or the
+ * error of arming (all disarmed then).  A hook already in the state
+ * asked for is left alone.
  */
-int tp_hook_switch(struct tp_hook *hook, bool on);
+int tp_hooks_switch(struct tp_hook *hooks, int num, bool on);
 
 #endif /* TP_FTRACE_HOOK_H */

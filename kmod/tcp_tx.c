@@ -309,10 +309,7 @@ static struct tp_hook tp_tx_hooks[] = {
 
 static void tp_tx_arm(bool on)
 {
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(tp_tx_hooks); i++)
-		tp_hook_switch(&tp_tx_hooks[i], on);
+	tp_hooks_switch(tp_tx_hooks, ARRAY_SIZE(tp_tx_hooks), on);
 }
 
 /* A connection whose newest version holds baggage keeps them armed. */

@@ -205,22 +205,20 @@ static long tp_unix_probe_misses(void)
  */
 static void tp_unix_arm(bool on)
 {
-	int i;
+	struct tp_hook *others = TP_UNIX_FREE_HOOK + 1;
+	int nothers = ARRAY_SIZE(tp_unix_hooks) - 1;
 
 	if (on) {
-		/* Stop at a hook that cannot be armed. */
-		for (i = 0; i < ARRAY_SIZE(tp_unix_hooks); i++)
-			if (tp_hook_switch(&tp_unix_hooks[i], true))
-				break;
+		if (!tp_hooks_switch(TP_UNIX_FREE_HOOK, 1, true))
+			tp_hooks_switch(others, nothers, true);
 		tp_transit_switch(&tp_unix_dgram_rp.kp, true);
 		return;
 	}
 	tp_transit_switch(&tp_unix_dgram_rp.kp, false);
-	for (i = ARRAY_SIZE(tp_unix_hooks) - 1; i > 0; i--)
-		tp_hook_switch(&tp_unix_hooks[i], false);
+	tp_hooks_switch(others, nothers, false);
 	synchronize_rcu();
 	if (!tp_skbtag_count())
-		tp_hook_switch(TP_UNIX_FREE_HOOK, false);
+		tp_hooks_switch(TP_UNIX_FREE_HOOK, 1, false);
 }
 
 /* Socket buffers holding baggage keep the probes armed. */
@@ -253,7 +251,7 @@ int tp_unix_init(void)
 void tp_unix_exit(void)
 {
 	tp_transit_detach(&tp_unix_probes);
-	tp_hook_switch(TP_UNIX_FREE_HOOK, false);
+	tp_hooks_switch(TP_UNIX_FREE_HOOK, 1, false);
 	synchronize_rcu();
 	unregister_kretprobe(&tp_unix_dgram_rp);
 }
