@@ -29,7 +29,7 @@ void tp_credit_reader(struct tp_bag *bag);
  * Would tp_credit_reader(@bag) change nothing?  True for a kernel thread,
  * and for a reader that merges and holds that very blob (or @bag is
  * NULL).  Compares pointers only: the caller need hold no reference, and
- * reads @bag under rcu_read_lock() or with preemption off.
+ * reads @bag under RCU (rcu_read_lock() or preemption off).
  */
 bool tp_credit_moot(const struct tp_bag *bag);
 

@@ -168,6 +168,8 @@ int tp_hooks_switch(struct tp_hook *hooks, int num, bool on)
 	struct tp_hook *changed[TP_HOOKS_MAX];
 	int i, n = 0, err;
 
+	if (WARN_ON_ONCE(num > TP_HOOKS_MAX))
+		return -EINVAL;
 	for (i = 0; i < num; i++) {
 		if (hooks[i].armed == on)
 			continue;
@@ -178,12 +180,16 @@ int tp_hooks_switch(struct tp_hook *hooks, int num, bool on)
 	}
 	if (!n)
 		return 0;
+	/* All or nothing: ftrace edits a copy of the filter. */
 	err = ftrace_set_filter_ips(&tp_hook_ops, sites, n, !on, 0);
 	if (err) {
-		pr_warn_ratelimited("cannot %s the hook on %s: %d\n",
-				    on ? "arm" : "disarm", changed[0]->symbol, err);
-		for (i = 0; on && i < n; i++)
-			WRITE_ONCE(changed[i]->armed, false);
+		pr_warn_ratelimited("cannot %s %d hooks (%s first): %d\n",
+				    on ? "arm" : "disarm", n, changed[0]->symbol,
+				    err);
+		if (on) {
+			for (i = 0; i < n; i++)
+				WRITE_ONCE(changed[i]->armed, false);
+		}
 	}
 	return err;
 }

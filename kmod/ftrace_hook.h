@@ -36,11 +36,14 @@ void tp_hooks_exit(void);
  */
 int tp_hooks_add(struct tp_hook *hooks, int num);
 /*
- * Arms or disarms @hooks, an array of @num, at once (process context:
- * patches the kernel's text).  A handler may still run, preemption off,
- * until an RCU grace period after it is disarmed.  Returns 0 or the
- * error of arming (all disarmed then).  A hook already in the state
- * asked for is left alone.
+ * Arms or disarms @hooks, an array of at most TP_HOOKS_MAX, at once
+ * (process context: patches the kernel's text; x86 patches all the sites
+ * of one call together, so hooks that must change in an order take one
+ * call each).  A handler may still run, preemption off, until an RCU
+ * grace period after it is disarmed.  A hook already in the state asked
+ * for is left alone.  Returns 0 or ftrace's error: the hooks this call
+ * was to arm are then all disarmed; those it was to disarm are marked
+ * disarmed anyway (their sites may still call, to no effect).
  */
 int tp_hooks_switch(struct tp_hook *hooks, int num, bool on);
 

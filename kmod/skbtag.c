@@ -16,16 +16,17 @@
  * when it is tagged and one when its tag goes.
  *
  * Tags come from a SLAB_TYPESAFE_BY_RCU cache and are freed at once: a
- * slot read with preemption off (an RCU read-side section) always points
- * to a tag, but perhaps to one given to another buffer, and list, since
- * (a clone carries its original's slot), so the owner is checked again
- * under the list's lock.  A tag's baggage is never changed in place: a
- * merge replaces its reference under that lock, and a reader that only
- * compares it reads it with no lock.
+ * slot read under RCU (the hooks' preemption-off sections are enough)
+ * always points to a tag, but perhaps to one given to another buffer, and
+ * list, since (a clone carries its original's slot), so the owner is
+ * checked again under the list's lock.  A tag's baggage is never changed
+ * in place: a merge replaces its reference under that lock, and a reader
+ * that only compares it reads it with no lock.
  */
 
 #include <linux/percpu.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -99,6 +100,13 @@ static struct tp_skbtag *tp_skbtag_of(struct sk_buff *skb)
 	return tag;
 }
 
+/* Every call: RCU keeps the tags' slab pages and the bags meanwhile. */
+static void tp_skbtag_assert_rcu(void)
+{
+	RCU_LOCKDEP_WARN(!rcu_read_lock_any_held(),
+			 "skbtag used outside an RCU read-side section");
+}
+
 /* Under @list's lock: is @tag @skb's, on @list? */
 static bool tp_skbtag_owned(const struct tp_skbtag *tag,
 			    const struct tp_skbtag_list *list,
@@ -122,7 +130,7 @@ static struct tp_skbtag *tp_skbtag_lock(struct sk_buff *skb,
 	struct tp_skbtag_list *list = NULL;
 	struct tp_skbtag *tag;
 
-	lockdep_assert_preemption_disabled();
+	tp_skbtag_assert_rcu();
 	tag = tp_skbtag_of(skb);
 	if (tag)
 		list = READ_ONCE(tag->list);
@@ -240,9 +248,11 @@ struct tp_bag *tp_skbtag_get(struct sk_buff *skb)
 
 const struct tp_bag *tp_skbtag_peek(struct sk_buff *skb)
 {
-	struct tp_skbtag *tag = tp_skbtag_of(skb);
+	struct tp_skbtag *tag;
 	const struct tp_bag *bag;
 
+	tp_skbtag_assert_rcu();
+	tag = tp_skbtag_of(skb);
 	if (!tag || READ_ONCE(tag->skb) != skb)
 		return NULL;
 	/* That owner's bag (pairs with tp_skbtag_attach()) ... */

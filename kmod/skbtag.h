@@ -5,10 +5,10 @@
  * byte-accurate.  A buffer names its tag in the last TP_SKBTAG_CB_SIZE
  * bytes of its control buffer (skb->cb), which the protocol must leave
  * alone and which must be zero when the buffer is first tagged (as
- * __alloc_skb() leaves them).  Callers run with preemption off (the
- * hooks' and probes' handlers do), which is an RCU read-side section: it
- * keeps the memory of tags and bags from being freed, though not from
- * being reused, while a call looks at them.
+ * __alloc_skb() leaves them).  Callers are in an RCU read-side section of
+ * any kind (the hooks' and probes' handlers run with preemption off,
+ * which is one): it keeps the memory of tags and bags from being freed,
+ * though not from being reused, while a call looks at them.
  */
 #ifndef TP_SKBTAG_H
 #define TP_SKBTAG_H
@@ -31,8 +31,8 @@ void tp_skbtag_merge(struct sk_buff *skb, struct tp_bag *bag);
 struct tp_bag *tp_skbtag_get(struct sk_buff *skb);
 /*
  * The address of @skb's baggage (NULL: none), to compare and never to
- * follow: no lock, no reference.  Preemption off keeps a bag's memory
- * from being another bag's while the caller compares.
+ * follow: no lock, no reference.  The caller's RCU read-side section
+ * keeps a bag's memory from being another bag's while it compares.
  */
 const struct tp_bag *tp_skbtag_peek(struct sk_buff *skb);
 /* @skb is being freed, or leaves the protocol: its tag goes. */

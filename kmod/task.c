@@ -139,9 +139,9 @@ static void tp_task_remove(struct tp_task_entry *entry)
 
 /*
  * What a look at a task found: the address of its blob (NULL: none), not
- * referenced, and its read policy.  Returned by value, in two registers:
- * the hot callers then keep no local whose address is taken, and no
- * stack canary.
+ * referenced, and its read policy.  Returned by value (two registers on
+ * x86-64): tp_task_holds() and tp_task_carries() then keep no local whose
+ * address is taken, hence no stack canary.
  */
 struct tp_task_look {
 	struct tp_bag *bag;

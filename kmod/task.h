@@ -100,10 +100,11 @@ static inline void tp_task_seen_set(struct tp_task_seen *seen,
 /*
  * Is @test(current, @bag) true?  Asked only when @seen does not say so
  * already, and a yes is remembered in @seen: @test is tp_task_holds() or
- * tp_task_carries(), true while the version stays once true.  The caller
- * serializes the users of @seen.
+ * tp_task_carries(), true while the version stays once true.  @ver is
+ * tp_task_version() read before this call; the caller serializes the
+ * users of @seen.  Always inlined, so that @test is a direct call.
  */
-static inline bool tp_task_seen_test(struct tp_task_seen *seen,
+static __always_inline bool tp_task_seen_test(struct tp_task_seen *seen,
 				     unsigned long ver, const struct tp_bag *bag,
 				     bool (*test)(struct task_struct *task,
 						  const struct tp_bag *bag))

@@ -103,6 +103,7 @@ static bool tp_read_unchanged(struct tp_conn *conn, struct sock *sk)
 {
 	const struct tp_bag *sole = READ_ONCE(conn->rx_sole);
 
+	/* The version is an argument: read before the task is looked up. */
 	if (!sole || !tp_task_seen_test(&conn->rx_seen, tp_task_version(),
 					sole, tp_task_holds))
 		return false;

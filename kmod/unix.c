@@ -205,7 +205,8 @@ static long tp_unix_probe_misses(void)
  */
 static void tp_unix_arm(bool on)
 {
-	struct tp_hook *others = TP_UNIX_FREE_HOOK + 1;
+	/* Not in one batch: its sites would all go live at once. */
+	struct tp_hook *others = &tp_unix_hooks[1];
 	int nothers = ARRAY_SIZE(tp_unix_hooks) - 1;
 
 	if (on) {
