@@ -27,12 +27,14 @@
 
 #define TP_HINTS	4
 
+struct tp_hint {
+	const void *key;
+	void *entry;		/* NULL: none */
+	unsigned long gen;
+};
+
 struct tp_hints {
-	struct {
-		const void *key;
-		void *entry;		/* NULL: none */
-		unsigned long gen;
-	} hint[TP_HINTS];
+	struct tp_hint hint[TP_HINTS];
 	unsigned int next;		/* the one to replace */
 };
 
@@ -50,26 +52,26 @@ static __always_inline void *tp_hints_find(struct tp_hints __percpu *cpu_hints,
 					   void *(*lookup)(const void *key))
 {
 	struct tp_hints *hints;
+	struct tp_hint *hint;
 	unsigned long now;
 	void *entry;
-	int i;
 
 	if (!in_task())
 		return lookup(key);
 	/* Seeing a change's count means seeing the change. */
 	now = atomic_long_read_acquire(gen);
 	hints = get_cpu_ptr(cpu_hints);
-	for (i = 0; i < TP_HINTS; i++) {
-		if (hints->hint[i].key == key && hints->hint[i].gen == now) {
-			entry = hints->hint[i].entry;
+	for (hint = hints->hint; hint < hints->hint + TP_HINTS; hint++) {
+		if (hint->key == key && hint->gen == now) {
+			entry = hint->entry;
 			goto out;
 		}
 	}
 	entry = lookup(key);
-	i = hints->next++ % TP_HINTS;
-	hints->hint[i].key = key;
-	hints->hint[i].entry = entry;
-	hints->hint[i].gen = now;
+	hint = &hints->hint[hints->next++ % TP_HINTS];
+	hint->key = key;
+	hint->entry = entry;
+	hint->gen = now;
 out:
 	put_cpu_ptr(cpu_hints);
 	return entry;

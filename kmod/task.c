@@ -86,9 +86,7 @@ atomic_long_t tp_task_ver ____cacheline_aligned_in_smp = ATOMIC_LONG_INIT(1);
 /* After a change. */
 static void tp_task_changed(void)
 {
-	/* Whoever reads the new version (acquire) sees the change. */
-	smp_mb__before_atomic();
-	atomic_long_inc(&tp_task_ver);
+	tp_hints_changed(&tp_task_ver);
 }
 
 /* tp_task_lookup() for readers; under rcu_read_lock(). */
@@ -167,74 +165,46 @@ static struct tp_task_look tp_task_blob(struct task_struct *task)
 }
 
 /*
- * What the last lookups of tasks in task context found on this CPU, true
- * while tp_task_version() stays: a ping-pong between two tasks looks each
- * up on every message it sends or reads, and even the table's hints cost
- * a read-side section and a walk.
+ * The current task's look is remembered by this CPU's hints (hint.h),
+ * keyed by the task and valid while tp_task_version() stays: a ping-pong
+ * between two tasks looks each up on every message it sends or reads,
+ * and even the table's hints cost a read-side section and a walk.  A
+ * hint is one word: the blob's address with the read policy in the low
+ * bits, which a bag's alignment leaves free.
  */
-#define TP_TASK_MEMOS	4
+static DEFINE_PER_CPU(struct tp_hints, tp_task_current_hints);
 
-struct tp_task_memo {
-	const struct task_struct *task;
-	unsigned long ver;
-	struct tp_task_look look;
-};
+#define TP_TASK_POLICY_BITS	3UL
 
-struct tp_task_memos {
-	struct tp_task_memo memo[TP_TASK_MEMOS];
-	unsigned int next;		/* the one to replace */
-};
-
-static DEFINE_PER_CPU(struct tp_task_memos, tp_task_memos);
-
-/* No memo of the current task at @ver: looks it up, in place of the oldest. */
-static noinline struct tp_task_memo *
-tp_task_memorize(struct tp_task_memos *memos, unsigned long ver)
+static void *tp_task_look_word(const void *task)
 {
-	struct tp_task_memo *memo = &memos->memo[memos->next++ % TP_TASK_MEMOS];
+	struct tp_task_look look = tp_task_blob((struct task_struct *)task);
 
-	memo->look = tp_task_blob(current);
-	memo->task = current;
-	memo->ver = ver;
-	return memo;
-}
-
-/*
- * tp_task_blob(current), through this CPU's memos.  Preemption off, which
- * also keeps a blob the version says the task holds from being freed: a
- * holder moves the version before it lets go (tp_task_update()), and a
- * grace period that began before we read the version waits for us.
- * Inline, as the memos' point is to cost less than a call.
- */
-static __always_inline struct tp_task_look tp_task_recall(void)
-{
-	struct tp_task_memos *memos = this_cpu_ptr(&tp_task_memos);
-	unsigned long ver = tp_task_version();
-	struct tp_task_memo *memo;
-
-	for (memo = memos->memo; memo < memos->memo + TP_TASK_MEMOS; memo++) {
-		if (memo->task == current && memo->ver == ver)
-			return memo->look;
-	}
-	return tp_task_memorize(memos, ver)->look;
+	BUILD_BUG_ON(__alignof__(struct tp_bag) <= TP_TASK_POLICY_BITS ||
+		     TRACINGPLANE_READ_MAX > TP_TASK_POLICY_BITS);
+	return (void *)((unsigned long)look.bag | look.policy);
 }
 
 /*
  * tp_task_blob(), or for the current task in task context (only there are
- * the memos written, so an interrupt never finds one half written) a
- * memo of it.  Under preemption off or rcu_read_lock() for @task's blob
- * to stay allocated while the caller uses it.
+ * hints written, so an interrupt never finds one half written) a hint of
+ * it.  A blob found by a hint is not freed while the caller runs with
+ * preemption off or under rcu_read_lock(): a holder moves the version
+ * before it lets go (tp_task_update()), and a grace period that began
+ * before we read the version waits for us.
  */
 static __always_inline struct tp_task_look tp_task_peek(struct task_struct *task)
 {
-	struct tp_task_look look;
+	unsigned long word;
 
-	if (task != current || !in_task())
+	if (task != current)
 		return tp_task_blob(task);
-	preempt_disable();
-	look = tp_task_recall();
-	preempt_enable();
-	return look;
+	word = (unsigned long)tp_hints_find(&tp_task_current_hints, &tp_task_ver,
+					     task, tp_task_look_word);
+	return (struct tp_task_look){
+		.bag = (struct tp_bag *)(word & ~TP_TASK_POLICY_BITS),
+		.policy = word & TP_TASK_POLICY_BITS,
+	};
 }
 
 struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy)
