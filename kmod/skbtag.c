@@ -2,77 +2,88 @@
 /*
  * Socket buffer tags (skbtag.h).  A module cannot add a field to sk_buff,
  * but af_unix leaves the end of its control buffer unused, so a buffer
- * names its tag there: a slot of two words, the tag's address and a check
- * (the address XOR a secret drawn at load).  A slot passes the check only
- * if this load of the module wrote it, so zeroes, another protocol's bytes
- * and a former load's tags all read as "no tag".  A table keyed by the
- * buffer's address did the same with four hash operations per buffer, the
- * first cost of a UNIX ping-pong with baggage.
+ * names its baggage there: a slot of two words, the address of a tag and
+ * a check (the tag's and the buffer's addresses XOR a secret drawn at
+ * load).  A slot passes the check only if this load of the module wrote
+ * it for this very buffer, so zeroes, another protocol's bytes, a clone's
+ * copy and a former load's tags all read as "no tag".
  *
- * A tag lives until its buffer is freed, or leaves af_unix
- * (tp_skbtag_drop()); tags are also linked on per-CPU lists, so that the
- * module's exit can free those of buffers still queued.  The lock of the
- * list that holds a tag guards the tag too: a message then takes one lock
- * when it is tagged and one when its tag goes.
+ * A tag is shared by every buffer of one baggage: it holds one reference
+ * to the blob and counts the buffers that name it.  Tagging a buffer and
+ * letting its tag go are then one atomic operation on that count, with
+ * no lock, no allocation and no reference, and a CPU finds the tag it
+ * used last without a lookup: a tag per buffer, on per-CPU lists so that
+ * rmmod could find it, cost a UNIX ping-pong with baggage a fifth of the
+ * module's work.  Tags are found by their blob in a table, which is also
+ * how the module's exit finds the baggage of buffers still queued (a
+ * module cannot walk the sockets' queues).
  *
- * Tags come from a SLAB_TYPESAFE_BY_RCU cache and are freed at once: a
- * slot read under RCU (the hooks' preemption-off sections are enough)
- * always points to a tag, but perhaps to one given to another buffer, and
- * list, since (a clone carries its original's slot), so the owner is
- * checked again under the list's lock.  A tag's baggage is never changed
- * in place: a merge replaces its reference under that lock, and a reader
- * that only compares it reads it with no lock.
+ * A tag no buffer names stays for the next buffer of its baggage until
+ * the collector, a delayed work queued when the count falls to zero,
+ * retires it: marks it dead (a dead tag takes no more buffers), takes it
+ * out of the table and frees it, with its reference, after a grace
+ * period.  So a tag read under RCU, as every caller does (skbtag.h), is
+ * not freed meanwhile, and neither is its blob.
  */
 
+#include <linux/hashtable.h>
 #include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "atom.h"
 #include "limits.h"
 #include "skbtag.h"
 #include "stats.h"
 
-struct tp_skbtag_list {
-	spinlock_t lock;	/* tags, count, and the tags' own fields */
-	struct hlist_head tags;
-	long count;
-};
+#define TP_SKBTAG_BITS		6
+/* The count of a retired tag. */
+#define TP_SKBTAG_DEAD		(-1L)
+/* How long an unused tag waits for a buffer before it is retired. */
+#define TP_SKBTAG_IDLE		(HZ / 4)
 
 struct tp_skbtag {
-	/*
-	 * The list that holds it (NULL before its first use): written
-	 * before @skb, under the new list's lock, when the tag is given to
-	 * a buffer, so that a reader that sees the new owner sees it too.
-	 */
-	struct tp_skbtag_list *list;
-	const struct sk_buff *skb;	/* NULL once dropped */
-	struct tp_bag *bag;
-	struct hlist_node node;		/* in *list */
+	struct tp_bag *bag;		/* one reference, for the tag's life */
+	atomic_long_t buffers;		/* naming it, or TP_SKBTAG_DEAD */
+	struct hlist_node node;		/* in tp_skbtags */
+	struct rcu_head rcu;
 };
 
 struct tp_skbtag_slot {
-	unsigned long check;		/* tp_skbtag_secret ^ tag */
+	unsigned long check;		/* tp_skbtag_check() */
 	struct tp_skbtag *tag;
 };
 
-static DEFINE_PER_CPU(struct tp_skbtag_list, tp_skbtag_lists);
-/*
- * The tag a CPU dropped last, for the next it attaches: a buffer's tag
- * lives as long as the buffer, and the slab's hardened fast paths cost
- * more than all the rest of a tag's life.
- */
-static DEFINE_PER_CPU(struct tp_skbtag *, tp_skbtag_spare);
-static struct kmem_cache *tp_skbtag_cache;
+static DEFINE_HASHTABLE(tp_skbtags, TP_SKBTAG_BITS);
+static DEFINE_SPINLOCK(tp_skbtags_lock);	/* changes of tp_skbtags */
+/* The tag this CPU attached last, live or retired (or NULL). */
+static DEFINE_PER_CPU(struct tp_skbtag *, tp_skbtag_last);
 static unsigned long tp_skbtag_secret __read_mostly;
+
+static void tp_skbtag_collect(struct work_struct *work);
+static DECLARE_DELAYED_WORK(tp_skbtag_collector, tp_skbtag_collect);
 
 static struct tp_skbtag_slot *tp_skbtag_slot(struct sk_buff *skb)
 {
 	BUILD_BUG_ON(sizeof(struct tp_skbtag_slot) != TP_SKBTAG_CB_SIZE);
 	return (void *)&skb->cb[sizeof(skb->cb) - TP_SKBTAG_CB_SIZE];
+}
+
+static unsigned long tp_skbtag_check(const struct sk_buff *skb,
+				     const struct tp_skbtag *tag)
+{
+	return tp_skbtag_secret ^ (unsigned long)tag ^ (unsigned long)skb;
+}
+
+/* Every call: RCU keeps the tags and their blobs meanwhile. */
+static void tp_skbtag_assert_rcu(void)
+{
+	RCU_LOCKDEP_WARN(!rcu_read_lock_any_held(),
+			 "skbtag used outside an RCU read-side section");
 }
 
 /* Written tag first, check last; read in the reverse order. */
@@ -83,7 +94,7 @@ static void tp_skbtag_publish(struct sk_buff *skb, struct tp_skbtag *tag)
 	WRITE_ONCE(slot->tag, tag);
 	/* Pairs with tp_skbtag_of(): a slot that passes names its tag. */
 	smp_wmb();
-	WRITE_ONCE(slot->check, tp_skbtag_secret ^ (unsigned long)tag);
+	WRITE_ONCE(slot->check, tp_skbtag_check(skb, tag));
 }
 
 static struct tp_skbtag *tp_skbtag_of(struct sk_buff *skb)
@@ -92,232 +103,249 @@ static struct tp_skbtag *tp_skbtag_of(struct sk_buff *skb)
 	unsigned long check = READ_ONCE(slot->check);
 	struct tp_skbtag *tag;
 
+	tp_skbtag_assert_rcu();
+	if (!check)
+		return NULL;
 	/* Pairs with tp_skbtag_publish(). */
 	smp_rmb();
 	tag = READ_ONCE(slot->tag);
-	if (!tag || check != (tp_skbtag_secret ^ (unsigned long)tag))
-		return NULL;
-	return tag;
+	return check == tp_skbtag_check(skb, tag) ? tag : NULL;
 }
 
-/* Every call: RCU keeps the tags' slab pages and the bags meanwhile. */
-static void tp_skbtag_assert_rcu(void)
+/* Counts one more buffer naming @tag, unless it is retired. */
+static __always_inline bool tp_skbtag_hold(struct tp_skbtag *tag)
 {
-	RCU_LOCKDEP_WARN(!rcu_read_lock_any_held(),
-			 "skbtag used outside an RCU read-side section");
-}
-
-/* Under @list's lock: is @tag @skb's, on @list? */
-static bool tp_skbtag_owned(const struct tp_skbtag *tag,
-			    const struct tp_skbtag_list *list,
-			    const struct sk_buff *skb)
-{
-	if (READ_ONCE(tag->skb) != skb)
-		return false;
-	/* Pairs with tp_skbtag_attach(): the new owner's list is new too. */
-	smp_rmb();
-	return READ_ONCE(tag->list) == list;
+	return atomic_long_add_unless(&tag->buffers, 1, TP_SKBTAG_DEAD);
 }
 
 /*
- * The tag of @skb, its list locked, or NULL.  RCU keeps the slab page of
- * the tag the slot names until the lock is taken; from then on the tag
- * is @skb's for as long as the lock is held.
+ * A collection pending sees the count: the count's fall and the work's
+ * start (which clears its pending bit) are both full barriers.
  */
-static struct tp_skbtag *tp_skbtag_lock(struct sk_buff *skb,
-					unsigned long *flags)
+static void tp_skbtag_unhold(struct tp_skbtag *tag)
 {
-	struct tp_skbtag_list *list = NULL;
-	struct tp_skbtag *tag;
-
-	tp_skbtag_assert_rcu();
-	tag = tp_skbtag_of(skb);
-	if (tag)
-		list = READ_ONCE(tag->list);
-	if (list) {
-		spin_lock_irqsave(&list->lock, *flags);
-		if (!tp_skbtag_owned(tag, list, skb)) {
-			spin_unlock_irqrestore(&list->lock, *flags);
-			list = NULL;
-		}
-	}
-	return list ? tag : NULL;
+	if (atomic_long_dec_and_test(&tag->buffers) &&
+	    !delayed_work_pending(&tp_skbtag_collector))
+		queue_delayed_work(system_wq, &tp_skbtag_collector,
+				   TP_SKBTAG_IDLE);
 }
 
-long tp_skbtag_count(void)
+/* The live tag of @bag, held for one more buffer, or NULL. */
+static struct tp_skbtag *tp_skbtag_find(const struct tp_bag *bag)
 {
-	long count = 0;
-	int cpu;
+	struct tp_skbtag *tag;
 
-	for_each_possible_cpu(cpu)
-		count += READ_ONCE(per_cpu_ptr(&tp_skbtag_lists, cpu)->count);
-	return count;
+	hash_for_each_possible_rcu(tp_skbtags, tag, node, (unsigned long)bag)
+		if (tag->bag == bag && tp_skbtag_hold(tag))
+			return tag;
+	return NULL;
+}
+
+/*
+ * The tag of @bag, held for one more buffer, made if there is none; it
+ * takes over the caller's reference.  NULL: out of memory.
+ */
+static struct tp_skbtag *tp_skbtag_for(struct tp_bag *bag)
+{
+	struct tp_skbtag *tag = tp_skbtag_find(bag), *made;
+
+	if (tag)
+		goto put;
+	made = kmalloc(sizeof(*made), GFP_ATOMIC | __GFP_NOWARN);
+	if (!made) {
+		atomic_long_inc(&tp_stats.alloc_fails);
+		goto put;
+	}
+	made->bag = bag;
+	atomic_long_set(&made->buffers, 1);
+	spin_lock(&tp_skbtags_lock);
+	/* Another CPU may have made one meanwhile. */
+	tag = tp_skbtag_find(bag);
+	if (!tag)
+		hash_add_rcu(tp_skbtags, &made->node, (unsigned long)bag);
+	spin_unlock(&tp_skbtags_lock);
+	if (!tag)
+		return made;
+	kfree(made);
+put:
+	tp_bag_put(bag);
+	return tag;
+}
+
+bool tp_skbtag_reuse(struct sk_buff *skb, const struct tp_bag *bag)
+{
+	struct tp_skbtag *tag = this_cpu_read(tp_skbtag_last);
+
+	tp_skbtag_assert_rcu();
+	if (!tag || tag->bag != bag || !tp_skbtag_hold(tag)) {
+		tag = tp_skbtag_find(bag);
+		if (!tag)
+			return false;
+		this_cpu_write(tp_skbtag_last, tag);
+	}
+	tp_skbtag_publish(skb, tag);
+	return true;
 }
 
 void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag)
 {
-	struct tp_skbtag_list *list = raw_cpu_ptr(&tp_skbtag_lists);
 	struct tp_skbtag *tag;
-	unsigned long flags;
 
-	tag = this_cpu_xchg(tp_skbtag_spare, NULL);
-	if (!tag)
-		tag = kmem_cache_alloc(tp_skbtag_cache, GFP_ATOMIC | __GFP_NOWARN);
-	if (!tag) {
-		atomic_long_inc(&tp_stats.alloc_fails);
-		tp_bag_put(bag);
+	if (!bag)
 		return;
-	}
-	spin_lock_irqsave(&list->lock, flags);
-	WRITE_ONCE(tag->list, list);
-	WRITE_ONCE(tag->bag, bag);
-	/*
-	 * The owner last, for tp_skbtag_owned() and tp_skbtag_peek(): a
-	 * reader of a stale slot naming this tag's former self, who may
-	 * hold the former list's lock, sees the new owner with this list
-	 * and this bag.
-	 */
-	smp_wmb();
-	WRITE_ONCE(tag->skb, skb);
-	hlist_add_head(&tag->node, &list->tags);
-	WRITE_ONCE(list->count, list->count + 1);
-	spin_unlock_irqrestore(&list->lock, flags);
+	tag = tp_skbtag_for(bag);
+	if (!tag)
+		return;
+	this_cpu_write(tp_skbtag_last, tag);
 	tp_skbtag_publish(skb, tag);
+}
+
+/* Clears @skb's slot and returns the tag it named: once per tag. */
+static struct tp_skbtag *tp_skbtag_clear(struct sk_buff *skb)
+{
+	struct tp_skbtag_slot *slot = tp_skbtag_slot(skb);
+	unsigned long check;
+	struct tp_skbtag *tag;
+
+	tp_skbtag_assert_rcu();
+	if (!READ_ONCE(slot->check))
+		return NULL;
+	/* A full barrier: the slot is clear before the count moves. */
+	check = xchg(&slot->check, 0);
+	tag = READ_ONCE(slot->tag);
+	return check && check == tp_skbtag_check(skb, tag) ? tag : NULL;
 }
 
 struct tp_bag *tp_skbtag_take(struct sk_buff *skb)
 {
-	struct tp_skbtag_list *list;
-	struct tp_skbtag *tag;
+	struct tp_skbtag *tag = tp_skbtag_clear(skb);
 	struct tp_bag *bag;
-	unsigned long flags;
 
-	tag = tp_skbtag_lock(skb, &flags);
 	if (!tag)
 		return NULL;
-	list = tag->list;
-	WRITE_ONCE(tag->skb, NULL);
-	/* Pairs with tp_skbtag_peek(): a bag read as gone has no owner. */
-	smp_wmb();
-	bag = tag->bag;
-	WRITE_ONCE(tag->bag, NULL);
-	hlist_del(&tag->node);
-	WRITE_ONCE(list->count, list->count - 1);
-	spin_unlock_irqrestore(&list->lock, flags);
-	WRITE_ONCE(tp_skbtag_slot(skb)->check, 0);
-	tag = this_cpu_xchg(tp_skbtag_spare, tag);
-	if (tag)
-		kmem_cache_free(tp_skbtag_cache, tag);
+	bag = tp_bag_get(tag->bag);
+	tp_skbtag_unhold(tag);
 	return bag;
 }
 
 void tp_skbtag_drop(struct sk_buff *skb)
 {
-	tp_bag_put(tp_skbtag_take(skb));
+	struct tp_skbtag *tag = tp_skbtag_clear(skb);
+
+	if (tag)
+		tp_skbtag_unhold(tag);
 }
 
 void tp_skbtag_merge(struct sk_buff *skb, struct tp_bag *bag)
 {
-	struct tp_skbtag *tag;
-	unsigned long flags;
+	struct tp_skbtag *old = tp_skbtag_of(skb), *tag;
+	struct tp_bag *merged;
 
 	if (!bag)
 		return;
-	tag = tp_skbtag_lock(skb, &flags);
-	if (!tag) {
-		tp_skbtag_attach(skb, tp_bag_get(bag));
+	merged = tp_bag_get(old ? old->bag : NULL);
+	if (tp_limit_merge(&merged, bag, GFP_ATOMIC) || !merged ||
+	    (old && merged == old->bag)) {
+		tp_bag_put(merged);
 		return;
 	}
-	tp_limit_merge(&tag->bag, bag, GFP_ATOMIC);
-	spin_unlock_irqrestore(&tag->list->lock, flags);
+	tag = tp_skbtag_for(merged);
+	if (!tag)
+		return;
+	tp_skbtag_publish(skb, tag);
+	if (old)
+		tp_skbtag_unhold(old);
 }
 
 struct tp_bag *tp_skbtag_get(struct sk_buff *skb)
 {
-	struct tp_skbtag *tag;
-	struct tp_bag *bag;
-	unsigned long flags;
+	struct tp_skbtag *tag = tp_skbtag_of(skb);
 
-	tag = tp_skbtag_lock(skb, &flags);
-	if (!tag)
-		return NULL;
-	bag = tp_bag_get(tag->bag);
-	spin_unlock_irqrestore(&tag->list->lock, flags);
-	return bag;
+	return tag ? tp_bag_get(tag->bag) : NULL;
 }
 
 const struct tp_bag *tp_skbtag_peek(struct sk_buff *skb)
 {
-	struct tp_skbtag *tag;
-	const struct tp_bag *bag;
+	struct tp_skbtag *tag = tp_skbtag_of(skb);
 
-	tp_skbtag_assert_rcu();
-	tag = tp_skbtag_of(skb);
-	if (!tag || READ_ONCE(tag->skb) != skb)
-		return NULL;
-	/* That owner's bag (pairs with tp_skbtag_attach()) ... */
-	smp_rmb();
-	bag = READ_ONCE(tag->bag);
-	/* ... if it still owns the tag (pairs with tp_skbtag_take()). */
-	smp_rmb();
-	return READ_ONCE(tag->skb) == skb ? bag : NULL;
+	return tag ? tag->bag : NULL;
 }
 
-/*
- * A stale slot may name a tag at any time: its list and owner are valid
- * from the start (once per slab object; a freed tag keeps them).
- */
-static void tp_skbtag_ctor(void *ptr)
+long tp_skbtag_count(void)
 {
-	struct tp_skbtag *tag = ptr;
+	struct tp_skbtag *tag;
+	long count = 0;
+	int bkt;
 
-	tag->list = NULL;
-	tag->skb = NULL;
+	rcu_read_lock();
+	hash_for_each_rcu(tp_skbtags, bkt, tag, node)
+		count += max(atomic_long_read(&tag->buffers), 0L);
+	rcu_read_unlock();
+	return count;
+}
+
+static void tp_skbtag_free(struct tp_skbtag *tag)
+{
+	tp_bag_put(tag->bag);
+	kfree(tag);
+}
+
+static void tp_skbtag_free_rcu(struct rcu_head *rcu)
+{
+	tp_skbtag_free(container_of(rcu, struct tp_skbtag, rcu));
+}
+
+/* A retired tag is no CPU's last any more before its grace period. */
+static void tp_skbtag_forget(struct tp_skbtag *tag)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		cmpxchg(per_cpu_ptr(&tp_skbtag_last, cpu), tag, NULL);
+}
+
+/* Retires the tags no buffer names. */
+static void tp_skbtag_collect(struct work_struct *work)
+{
+	struct hlist_node *next;
+	struct tp_skbtag *tag;
+	int bkt;
+
+	spin_lock(&tp_skbtags_lock);
+	hash_for_each_safe(tp_skbtags, bkt, next, tag, node) {
+		if (atomic_long_cmpxchg(&tag->buffers, 0, TP_SKBTAG_DEAD))
+			continue;
+		hash_del_rcu(&tag->node);
+		tp_skbtag_forget(tag);
+		call_rcu(&tag->rcu, tp_skbtag_free_rcu);
+	}
+	spin_unlock(&tp_skbtags_lock);
 }
 
 int tp_skbtag_init(void)
 {
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		struct tp_skbtag_list *list = per_cpu_ptr(&tp_skbtag_lists, cpu);
-
-		spin_lock_init(&list->lock);
-		INIT_HLIST_HEAD(&list->tags);
-		list->count = 0;
-	}
 	/* Zero would let an untagged buffer's slot pass the check. */
 	do {
 		tp_skbtag_secret = get_random_long();
 	} while (!tp_skbtag_secret);
-	tp_skbtag_cache = kmem_cache_create("tp_skbtag", sizeof(struct tp_skbtag),
-					    0, SLAB_TYPESAFE_BY_RCU,
-					    tp_skbtag_ctor);
-	return tp_skbtag_cache ? 0 : -ENOMEM;
+	return 0;
 }
 
 /*
- * The probes are gone: nothing reads or writes a slot any more, and the
+ * The hooks are gone: nothing reads or writes a slot any more, and the
  * slots of buffers still queued fail the next load's check.
  */
 void tp_skbtag_exit(void)
 {
 	struct hlist_node *next;
 	struct tp_skbtag *tag;
-	int cpu;
+	int bkt;
 
-	for_each_possible_cpu(cpu) {
-		struct tp_skbtag_list *list = per_cpu_ptr(&tp_skbtag_lists, cpu);
-
-		tag = per_cpu(tp_skbtag_spare, cpu);
-		if (tag)
-			kmem_cache_free(tp_skbtag_cache, tag);
-		hlist_for_each_entry_safe(tag, next, &list->tags, node) {
-			hlist_del(&tag->node);
-			list->count--;
-			tp_bag_put(tag->bag);
-			kmem_cache_free(tp_skbtag_cache, tag);
-		}
+	cancel_delayed_work_sync(&tp_skbtag_collector);
+	/* The tags retired already are freed by module code. */
+	rcu_barrier();
+	hash_for_each_safe(tp_skbtags, bkt, next, tag, node) {
+		hash_del(&tag->node);
+		tp_skbtag_free(tag);
 	}
-	kmem_cache_destroy(tp_skbtag_cache);
 }

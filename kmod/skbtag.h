@@ -7,8 +7,8 @@
  * alone and which must be zero when the buffer is first tagged (as
  * __alloc_skb() leaves them).  Callers are in an RCU read-side section of
  * any kind (the hooks' and probes' handlers run with preemption off,
- * which is one): it keeps the memory of tags and bags from being freed,
- * though not from being reused, while a call looks at them.
+ * which is one): it keeps the tags and blobs a call looks at from being
+ * freed meanwhile.
  */
 #ifndef TP_SKBTAG_H
 #define TP_SKBTAG_H
@@ -23,6 +23,12 @@ struct tp_bag;
 int tp_skbtag_init(void);
 void tp_skbtag_exit(void);
 
+/*
+ * Tags @skb, which has no tag, with @bag if buffers carry that very blob
+ * already: then no reference is needed, and @bag need only be alive for
+ * the caller's RCU section.  False: call tp_skbtag_attach().
+ */
+bool tp_skbtag_reuse(struct sk_buff *skb, const struct tp_bag *bag);
 /* Tags @skb, which has no tag, with @bag (takes over the reference). */
 void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag);
 /* Adds @bag to @skb's baggage (merge), tagging it if it has none. */

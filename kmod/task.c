@@ -258,6 +258,11 @@ bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag)
 	return tp_task_credit_moot(mine.bag, mine.policy, bag);
 }
 
+const struct tp_bag *tp_task_blob_peek(struct task_struct *task)
+{
+	return tp_task_peek(task).bag;
+}
+
 bool tp_task_carries(struct task_struct *task, const struct tp_bag *bag)
 {
 	return tp_task_peek(task).bag == bag;

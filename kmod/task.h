@@ -52,6 +52,12 @@ static inline bool tp_task_credit_moot(const struct tp_bag *mine, u8 policy,
 /* The same for @task: the readers' fastest path (credit.c). */
 bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag);
 /*
+ * The address of @task's blob (NULL: empty), with no reference: it is not
+ * freed while the caller's RCU read-side section (preemption off is one)
+ * lasts.  The UNIX writers' hot path (unix.c), which mostly needs none.
+ */
+const struct tp_bag *tp_task_blob_peek(struct task_struct *task);
+/*
  * Is @bag (NULL: none) the very blob @task carries?  Compares pointers
  * only and takes no reference: the writers' fastest path (tcp_tx.c).
  */

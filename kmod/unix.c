@@ -66,14 +66,17 @@ static bool tp_unix_sock(const struct sock *sk)
 static_assert(sizeof(struct unix_skb_parms) + TP_SKBTAG_CB_SIZE <=
 	      sizeof_field(struct sk_buff, cb));
 
-/* unix_scm_to_skb(scm, skb, send_fds): @skb is new, untagged. */
+/*
+ * unix_scm_to_skb(scm, skb, send_fds): @skb is new, untagged.  Most sends
+ * carry a blob that buffers carry already, which needs no reference.
+ */
 static void tp_unix_tag(struct pt_regs *args)
 {
 	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(args, 1);
-	struct tp_bag *bag = tp_task_bag(current);
+	const struct tp_bag *bag = tp_task_blob_peek(current);
 
-	if (bag)
-		tp_skbtag_attach(skb, bag);
+	if (bag && !tp_skbtag_reuse(skb, bag))
+		tp_skbtag_attach(skb, tp_task_bag(current));
 }
 
 /* unix_wfree(skb) */

@@ -116,6 +116,74 @@ TEST_F(sock, closing_frees_queued_buffers)
 	EXPECT_EQ(0, tp_transit_wait_empty(&ts, 60));
 }
 
+/* Blobs alive (LIVE_BAGS), or -1. */
+static long live_bags(void)
+{
+	struct tpctl *h = tpctl_open();
+	struct tpctl_status st;
+	int err;
+
+	if (!h)
+		return -1;
+	err = tpctl_status(h, &st);
+	tpctl_close(h);
+	return err ? -1 : (long)st.live_bags;
+}
+
+/* LIVE_BAGS once it holds still for half a second (at most @seconds). */
+static long settled_bags(int seconds)
+{
+	uint64_t deadline = tp_deadline(seconds);
+	long before = live_bags(), now;
+
+	for (;;) {
+		usleep(500000);
+		now = live_bags();
+		if (now == before || tp_expired(deadline))
+			return now;
+		before = now;
+	}
+}
+
+/* Polls until LIVE_BAGS is @count; returns the last seen. */
+static long wait_bags(long count, int seconds)
+{
+	uint64_t deadline = tp_deadline(seconds);
+	long now;
+
+	while ((now = live_bags()) != count && !tp_expired(deadline))
+		usleep(10000);
+	return now;
+}
+
+/*
+ * Buffers share one tag per blob, which outlives them briefly (for the
+ * next buffer): a blob that only a read buffer's tag held is freed soon
+ * after, while the probes stay armed.
+ */
+TEST_F(sock, a_blob_only_read_buffers_held_goes)
+{
+	int hold[2];
+	pid_t armed;
+	long before;
+
+	ASSERT_EQ(0, pipe(hold));
+	armed = tp_keep_armed(hold);
+	ASSERT_LT(0, armed);
+	before = settled_bags(10);
+	ASSERT_LE(0, before);
+	/* The sender exits: only its buffer's tag holds its blob. */
+	ASSERT_EQ(0, tp_wait(sender(self->sv[1], "gone-after-read", 100, 'g')));
+	ASSERT_EQ(100, recv(self->sv[0], self->text, 100, 0));
+	EXPECT_STREQ("gone-after-read", MINE());
+	EXPECT_EQ(before + 1, wait_bags(before + 1, 30));
+	ASSERT_EQ(0, tp_set_bag(NULL));
+	EXPECT_EQ(before, wait_bags(before, 30));
+	close(hold[1]);
+	EXPECT_EQ(0, tp_wait(armed));
+	close(hold[0]);
+}
+
 /* ---- stream sockets: byte accuracy ---------------------------------------------- */
 
 FIXTURE(stream) {
