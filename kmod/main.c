@@ -12,7 +12,6 @@
 #include "fault.h"
 #include "netlink.h"
 #include "pipe.h"
-#include "skbtag.h"
 #include "stats.h"
 #include "stream.h"
 #include "task.h"
@@ -34,12 +33,11 @@ static void tp_check_leaks(void)
 	long tasks = tp_task_count();
 	long pipes = tp_pipe_count();
 	long ranges = tp_stream_live_ranges();
-	long tags = tp_skbtag_count();
 	long conns = tp_conn_count();
 
-	if (bags || bytes || tasks || pipes || ranges || tags || conns)
-		pr_err("leak at unload: %ld bags, %ld bytes, %ld tasks, %ld pipes, %ld ranges, %ld skb tags, %ld tcp sockets still live\n",
-		       bags, bytes, tasks, pipes, ranges, tags, conns);
+	if (bags || bytes || tasks || pipes || ranges || conns)
+		pr_err("leak at unload: %ld bags, %ld bytes, %ld tasks, %ld pipes, %ld ranges, %ld tcp sockets still live\n",
+		       bags, bytes, tasks, pipes, ranges, conns);
 }
 
 static int __init tp_init(void)

@@ -9,21 +9,22 @@
  * copy and a former load's tags all read as "no tag".
  *
  * A tag is shared by every buffer of one baggage: it holds one reference
- * to the blob and counts the buffers that name it.  Tagging a buffer and
- * letting its tag go are then one atomic operation on that count, with
- * no lock, no allocation and no reference, and a CPU finds the tag it
- * used last without a lookup: a tag per buffer, on per-CPU lists so that
- * rmmod could find it, cost a UNIX ping-pong with baggage a fifth of the
- * module's work.  Tags are found by their blob in a table, which is also
- * how the module's exit finds the baggage of buffers still queued (a
- * module cannot walk the sockets' queues).
+ * to the blob and counts the buffers that name it.  Tagging a buffer with
+ * a tag that exists and letting a tag go are then one atomic operation
+ * on that count, with no lock, no allocation and no reference, and a CPU
+ * finds the tag it used last without a lookup: a tag per buffer, on
+ * per-CPU lists so that rmmod could find it, cost a UNIX ping-pong with
+ * baggage a fifth of the module's work.  Tags are found by their blob in
+ * a table, which is also how the module's exit finds the baggage of
+ * buffers still queued (a module cannot walk the sockets' queues).
  *
  * A tag no buffer names stays for the next buffer of its baggage until
- * the collector, a delayed work queued when the count falls to zero,
- * retires it: marks it dead (a dead tag takes no more buffers), takes it
- * out of the table and frees it, with its reference, after a grace
- * period.  So a tag read under RCU, as every caller does (skbtag.h), is
- * not freed meanwhile, and neither is its blob.
+ * the collector, a delayed work queued when a count falls to zero (or
+ * pending then already), retires it: marks it dead (a dead tag takes no
+ * more buffers), takes it out of the table and frees it, with its
+ * reference, after a grace period.  So a tag read under RCU, as every
+ * caller does (skbtag.h), is not freed meanwhile, and neither is its
+ * blob.
  */
 
 #include <linux/hashtable.h>
@@ -43,13 +44,14 @@
 #define TP_SKBTAG_BITS		6
 /* The count of a retired tag. */
 #define TP_SKBTAG_DEAD		(-1L)
-/* How long an unused tag waits for a buffer before it is retired. */
+/* At most this long after its count fell to zero, an unused tag goes. */
 #define TP_SKBTAG_IDLE		(HZ / 4)
 
 struct tp_skbtag {
 	struct tp_bag *bag;		/* one reference, for the tag's life */
 	atomic_long_t buffers;		/* naming it, or TP_SKBTAG_DEAD */
 	struct hlist_node node;		/* in tp_skbtags */
+	struct tp_skbtag *next_dead;	/* the collector's, once retired */
 	struct rcu_head rcu;
 };
 
@@ -200,20 +202,20 @@ void tp_skbtag_attach(struct sk_buff *skb, struct tp_bag *bag)
 	tp_skbtag_publish(skb, tag);
 }
 
-/* Clears @skb's slot and returns the tag it named: once per tag. */
+/*
+ * Clears @skb's slot and returns the tag it named: once per publish.  A
+ * slot that is not this load's, for this buffer, is left alone.
+ */
 static struct tp_skbtag *tp_skbtag_clear(struct sk_buff *skb)
 {
-	struct tp_skbtag_slot *slot = tp_skbtag_slot(skb);
-	unsigned long check;
-	struct tp_skbtag *tag;
+	struct tp_skbtag *tag = tp_skbtag_of(skb);
 
-	tp_skbtag_assert_rcu();
-	if (!READ_ONCE(slot->check))
-		return NULL;
 	/* A full barrier: the slot is clear before the count moves. */
-	check = xchg(&slot->check, 0);
-	tag = READ_ONCE(slot->tag);
-	return check && check == tp_skbtag_check(skb, tag) ? tag : NULL;
+	if (!tag || cmpxchg(&tp_skbtag_slot(skb)->check,
+			    tp_skbtag_check(skb, tag), 0) !=
+		    tp_skbtag_check(skb, tag))
+		return NULL;
+	return tag;
 }
 
 struct tp_bag *tp_skbtag_take(struct sk_buff *skb)
@@ -236,6 +238,11 @@ void tp_skbtag_drop(struct sk_buff *skb)
 		tp_skbtag_unhold(tag);
 }
 
+/*
+ * Replaces the slot without claiming it: af_unix appends to a buffer
+ * under its receiver's queue lock and iolock, so no read, take or drop of
+ * it runs meanwhile (skbtag.h), and a tag's blob never changes.
+ */
 void tp_skbtag_merge(struct sk_buff *skb, struct tp_bag *bag)
 {
 	struct tp_skbtag *old = tp_skbtag_of(skb), *tag;
@@ -295,20 +302,29 @@ static void tp_skbtag_free_rcu(struct rcu_head *rcu)
 	tp_skbtag_free(container_of(rcu, struct tp_skbtag, rcu));
 }
 
-/* A retired tag is no CPU's last any more before its grace period. */
-static void tp_skbtag_forget(struct tp_skbtag *tag)
+/*
+ * No CPU's last tag is a retired one any more, before the grace period
+ * that frees it.  A CPU makes a tag its last only while it holds it, so
+ * a retired tag is found here by the collection that retired it.
+ */
+static void tp_skbtag_forget_retired(void)
 {
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		cmpxchg(per_cpu_ptr(&tp_skbtag_last, cpu), tag, NULL);
+	for_each_possible_cpu(cpu) {
+		struct tp_skbtag **last = per_cpu_ptr(&tp_skbtag_last, cpu);
+		struct tp_skbtag *tag = READ_ONCE(*last);
+
+		if (tag && atomic_long_read(&tag->buffers) == TP_SKBTAG_DEAD)
+			cmpxchg(last, tag, NULL);
+	}
 }
 
 /* Retires the tags no buffer names. */
 static void tp_skbtag_collect(struct work_struct *work)
 {
+	struct tp_skbtag *tag, *retired = NULL;
 	struct hlist_node *next;
-	struct tp_skbtag *tag;
 	int bkt;
 
 	spin_lock(&tp_skbtags_lock);
@@ -316,10 +332,18 @@ static void tp_skbtag_collect(struct work_struct *work)
 		if (atomic_long_cmpxchg(&tag->buffers, 0, TP_SKBTAG_DEAD))
 			continue;
 		hash_del_rcu(&tag->node);
-		tp_skbtag_forget(tag);
-		call_rcu(&tag->rcu, tp_skbtag_free_rcu);
+		tag->next_dead = retired;
+		retired = tag;
 	}
 	spin_unlock(&tp_skbtags_lock);
+	if (!retired)
+		return;
+	tp_skbtag_forget_retired();
+	while (retired) {
+		tag = retired;
+		retired = tag->next_dead;
+		call_rcu(&tag->rcu, tp_skbtag_free_rcu);
+	}
 }
 
 int tp_skbtag_init(void)

@@ -200,11 +200,12 @@ static long tp_unix_probe_misses(void)
 }
 
 /*
- * The free hook armed first and disarmed last: no tag outlives its
- * buffer.  A handler that began before its hook was disarmed may still
+ * The free hook armed first and disarmed last: no tagged buffer is
+ * freed unseen.  A handler that began before its hook was disarmed may still
  * attach a tag (a send by a task whose baggage another task just
  * cleared): once every such handler is over, the free hook stays armed
- * while any tag is left, and the layer's second look re-arms the rest.
+ * while any tagged buffer is left, and the layer's second look re-arms
+ * the rest.
  */
 static void tp_unix_arm(bool on)
 {
