@@ -145,31 +145,28 @@ static struct tp_skbtag *tp_skbtag_find(const struct tp_bag *bag)
 
 /*
  * The tag of @bag, held for one more buffer, made if there is none; it
- * takes over the caller's reference.  NULL: out of memory.
+ * takes over the caller's reference.  NULL: out of memory.  The callers
+ * looked for one already, or rarely need this (merge).
  */
 static struct tp_skbtag *tp_skbtag_for(struct tp_bag *bag)
 {
-	struct tp_skbtag *tag = tp_skbtag_find(bag), *made;
+	struct tp_skbtag *made = kmalloc(sizeof(*made), GFP_ATOMIC | __GFP_NOWARN);
+	struct tp_skbtag *tag;
 
-	if (tag)
-		goto put;
-	made = kmalloc(sizeof(*made), GFP_ATOMIC | __GFP_NOWARN);
-	if (!made) {
-		atomic_long_inc(&tp_stats.alloc_fails);
-		goto put;
-	}
-	made->bag = bag;
-	atomic_long_set(&made->buffers, 1);
 	spin_lock(&tp_skbtags_lock);
 	/* Another CPU may have made one meanwhile. */
 	tag = tp_skbtag_find(bag);
-	if (!tag)
+	if (!tag && made) {
+		made->bag = bag;
+		atomic_long_set(&made->buffers, 1);
 		hash_add_rcu(tp_skbtags, &made->node, (unsigned long)bag);
-	spin_unlock(&tp_skbtags_lock);
-	if (!tag)
+		spin_unlock(&tp_skbtags_lock);
 		return made;
+	}
+	spin_unlock(&tp_skbtags_lock);
 	kfree(made);
-put:
+	if (!tag)
+		atomic_long_inc(&tp_stats.alloc_fails);
 	tp_bag_put(bag);
 	return tag;
 }

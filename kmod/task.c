@@ -138,7 +138,7 @@ static void tp_task_remove(struct tp_task_entry *entry)
 /*
  * What a look at a task found: the address of its blob (NULL: none), not
  * referenced, and its read policy.  Returned by value (two registers on
- * x86-64): tp_task_holds() and tp_task_carries() then keep no local whose
+ * x86-64): tp_task_holds() and tp_task_blob_peek() then keep no local whose
  * address is taken, hence no stack canary.
  */
 struct tp_task_look {
@@ -261,11 +261,6 @@ bool tp_task_holds(struct task_struct *task, const struct tp_bag *bag)
 const struct tp_bag *tp_task_blob_peek(struct task_struct *task)
 {
 	return tp_task_peek(task).bag;
-}
-
-bool tp_task_carries(struct task_struct *task, const struct tp_bag *bag)
-{
-	return tp_task_peek(task).bag == bag;
 }
 
 u8 tp_task_read_policy(struct task_struct *task)

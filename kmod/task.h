@@ -61,7 +61,11 @@ const struct tp_bag *tp_task_blob_peek(struct task_struct *task);
  * Is @bag (NULL: none) the very blob @task carries?  Compares pointers
  * only and takes no reference: the writers' fastest path (tcp_tx.c).
  */
-bool tp_task_carries(struct task_struct *task, const struct tp_bag *bag);
+static inline bool tp_task_carries(struct task_struct *task,
+				   const struct tp_bag *bag)
+{
+	return tp_task_blob_peek(task) == bag;
+}
 
 /*
  * A count that moves after any task's baggage or read policy changed: a
