@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The two limits on baggage, both module parameters writable at runtime:
+ * The limits on baggage, module parameters writable at runtime:
  *
  *  max_bytes:  the largest serialized baggage one task may hold;
  *  mem_cap:    the bytes all baggage blobs together may hold;
@@ -14,85 +14,33 @@
 
 #include <linux/kernel.h>
 #include <linux/minmax.h>
-#include <linux/moduleparam.h>
 
 #include "atom.h"
 #include "limits.h"
+#include "param.h"
 #include "stats.h"
 
-static unsigned int max_bytes = 8192;
-static unsigned long mem_cap = SZ_64M;
-
-/* Any value that is not a number in range is invalid: -EINVAL. */
-static int max_bytes_set(const char *val, const struct kernel_param *kp)
-{
-	if (param_set_uint_minmax(val, kp, TP_LIMIT_MAX_BYTES_MIN,
-				  TP_LIMIT_MAX_BYTES_MAX))
-		return -EINVAL;
-	return 0;
-}
-
-static const struct kernel_param_ops max_bytes_ops = {
-	.set = max_bytes_set,
-	.get = param_get_uint,
-};
-
-module_param_cb(max_bytes, &max_bytes_ops, &max_bytes, 0644);
-MODULE_PARM_DESC(max_bytes,
-		 "Max serialized baggage bytes per task (64..65531, default 8192)");
-
-static int mem_cap_set(const char *val, const struct kernel_param *kp)
-{
-	unsigned long cap;
-
-	if (kstrtoul(val, 0, &cap) ||
-	    cap < TP_LIMIT_MEM_CAP_MIN || cap > TP_LIMIT_MEM_CAP_MAX)
-		return -EINVAL;
-	WRITE_ONCE(*(unsigned long *)kp->arg, cap);
-	return 0;
-}
-
-static const struct kernel_param_ops mem_cap_ops = {
-	.set = mem_cap_set,
-	.get = param_get_ulong,
-};
-
-module_param_cb(mem_cap, &mem_cap_ops, &mem_cap, 0644);
-MODULE_PARM_DESC(mem_cap,
-		 "Max bytes held by all baggage (1 MiB..1 TiB, default 64 MiB)");
-
-static unsigned int max_ranges = 128;
-
-static int max_ranges_set(const char *val, const struct kernel_param *kp)
-{
-	if (param_set_uint_minmax(val, kp, TP_LIMIT_MAX_RANGES_MIN,
-				  TP_LIMIT_MAX_RANGES_MAX))
-		return -EINVAL;
-	return 0;
-}
-
-static const struct kernel_param_ops max_ranges_ops = {
-	.set = max_ranges_set,
-	.get = param_get_uint,
-};
-
-module_param_cb(max_ranges, &max_ranges_ops, &max_ranges, 0644);
-MODULE_PARM_DESC(max_ranges,
-		 "Max byte ranges of distinct baggage per pipe (2..4096, default 128)");
+TP_PARAM(max_bytes, 8192, TP_LIMIT_MAX_BYTES_MIN, TP_LIMIT_MAX_BYTES_MAX, NULL,
+	 0644, "Max serialized baggage bytes per task (64..65531, default 8192)");
+TP_PARAM(mem_cap, SZ_64M, TP_LIMIT_MEM_CAP_MIN, TP_LIMIT_MEM_CAP_MAX, NULL,
+	 0644, "Max bytes held by all baggage (1 MiB..1 TiB, default 64 MiB)");
+TP_PARAM(max_ranges, 128, TP_LIMIT_MAX_RANGES_MIN, TP_LIMIT_MAX_RANGES_MAX,
+	 NULL, 0644,
+	 "Max byte ranges of distinct baggage per pipe (2..4096, default 128)");
 
 u32 tp_limit_max_ranges(void)
 {
-	return READ_ONCE(max_ranges);
+	return tp_param_read(&tp_param_max_ranges);
 }
 
 u32 tp_limit_max_bytes(void)
 {
-	return READ_ONCE(max_bytes);
+	return tp_param_read(&tp_param_max_bytes);
 }
 
 u64 tp_limit_mem_cap(void)
 {
-	return READ_ONCE(mem_cap);
+	return tp_param_read(&tp_param_mem_cap);
 }
 
 /*

@@ -478,18 +478,95 @@ int tpctl_merge(struct tpctl *h, enum tpctl_who who, pid_t id, const struct tpct
 	return tpctl_write_bag(h, who, id, bag, tpctl_merge_raw);
 }
 
-static int tpctl_status_u64(struct tpctl *h, const struct nlattr *attr, uint64_t *out)
+/*
+ * A number in a STATUS reply and the member of the caller's struct it
+ * fills: a MNL_TYPE_U8 fills an int, a MNL_TYPE_U32 a uint32_t and a
+ * MNL_TYPE_U64 a uint64_t.
+ */
+struct tpctl_field {
+	uint16_t attr;
+	enum mnl_attr_data_type type;
+	size_t off;
+};
+
+#define TPCTL_FIELD(attr, type, st, member) \
+	{ TRACINGPLANE_A_##attr, MNL_TYPE_##type, offsetof(st, member) }
+
+/* The fields of one of the STATUS structs, and the struct to fill. */
+struct tpctl_fields {
+	const struct tpctl_field *field;
+	size_t num;
+	void *out;
+};
+
+static int tpctl_field_put(struct tpctl *h, const struct nlattr *attr,
+			   const struct tpctl_field *f, char *out)
 {
-	if (mnl_attr_validate(attr, MNL_TYPE_U64) < 0)
+	if (mnl_attr_validate(attr, f->type) < 0)
 		return tpctl_fail(h, -EBADMSG, "malformed status attribute %u from the kernel",
-				  mnl_attr_get_type(attr));
-	*out = mnl_attr_get_u64(attr);
+				  f->attr);
+	if (f->type == MNL_TYPE_U8)
+		*(int *)(out + f->off) = mnl_attr_get_u8(attr);
+	else if (f->type == MNL_TYPE_U32)
+		*(uint32_t *)(out + f->off) = mnl_attr_get_u32(attr);
+	else
+		*(uint64_t *)(out + f->off) = mnl_attr_get_u64(attr);
 	return 0;
 }
 
-static int tpctl_status_version(struct tpctl *h, const struct nlattr *attr,
-				struct tpctl_status *st)
+/* Attributes this library does not know are skipped: newer modules add some. */
+static int tpctl_fields_attr(struct tpctl *h, const struct nlattr *attr, void *arg)
 {
+	const struct tpctl_fields *fields = arg;
+
+	for (size_t i = 0; i < fields->num; i++) {
+		if (fields->field[i].attr == mnl_attr_get_type(attr))
+			return tpctl_field_put(h, attr, &fields->field[i], fields->out);
+	}
+	return 0;
+}
+
+/*
+ * One STATUS request: @fresh (@size bytes, the caller's defaults) is filled
+ * from the reply's attributes by @parse_attr, then copied to @out; @out is
+ * left alone on error.
+ */
+static int tpctl_status_fill(struct tpctl *h,
+			     int (*parse_attr)(struct tpctl *h, const struct nlattr *attr,
+					       void *arg),
+			     const struct tpctl_field *field, size_t num,
+			     void *fresh, void *out, size_t size)
+{
+	struct tpctl_fields fields = { field, num, fresh };
+	struct tpctl_txn txn = { .h = h, .parse_attr = parse_attr, .arg = &fields };
+	int err;
+
+	txn.req = tpctl_msg_start(h, h->family, TRACINGPLANE_CMD_STATUS,
+				  TRACINGPLANE_GENL_VERSION);
+	err = tpctl_transact(&txn);
+	if (!err)
+		memcpy(out, fresh, size);
+	return err;
+}
+
+static const struct tpctl_field tpctl_status_fields[] = {
+	TPCTL_FIELD(STATUS_MAX_BYTES, U32, struct tpctl_status, max_bytes),
+	TPCTL_FIELD(STATUS_MEM_CAP, U64, struct tpctl_status, mem_cap),
+	TPCTL_FIELD(STATUS_LIVE_BAGS, U64, struct tpctl_status, live_bags),
+	TPCTL_FIELD(STATUS_LIVE_BYTES, U64, struct tpctl_status, live_bytes),
+	TPCTL_FIELD(STATUS_LIVE_TASKS, U64, struct tpctl_status, live_tasks),
+	TPCTL_FIELD(STATUS_TRIMS, U64, struct tpctl_status, trims),
+	TPCTL_FIELD(STATUS_ALLOC_FAILS, U64, struct tpctl_status, alloc_fails),
+};
+
+/* The module's version, a string, besides the numbers. */
+static int tpctl_status_attr(struct tpctl *h, const struct nlattr *attr, void *arg)
+{
+	const struct tpctl_fields *fields = arg;
+	struct tpctl_status *st = fields->out;
+
+	if (mnl_attr_get_type(attr) != TRACINGPLANE_A_STATUS_VERSION)
+		return tpctl_fields_attr(h, attr, arg);
 	if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0 ||
 	    strlen(mnl_attr_get_str(attr)) >= sizeof(st->version))
 		return tpctl_fail(h, -EBADMSG, "malformed module version from the kernel");
@@ -497,51 +574,12 @@ static int tpctl_status_version(struct tpctl *h, const struct nlattr *attr,
 	return 0;
 }
 
-/* Attributes this library does not know are skipped: newer modules add some. */
-static int tpctl_status_attr(struct tpctl *h, const struct nlattr *attr, void *arg)
-{
-	struct tpctl_status *st = arg;
-
-	switch (mnl_attr_get_type(attr)) {
-	case TRACINGPLANE_A_STATUS_VERSION:
-		return tpctl_status_version(h, attr, st);
-	case TRACINGPLANE_A_STATUS_MAX_BYTES:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
-			return tpctl_fail(h, -EBADMSG, "malformed max_bytes from the kernel");
-		st->max_bytes = mnl_attr_get_u32(attr);
-		return 0;
-	case TRACINGPLANE_A_STATUS_MEM_CAP:
-		return tpctl_status_u64(h, attr, &st->mem_cap);
-	case TRACINGPLANE_A_STATUS_LIVE_BAGS:
-		return tpctl_status_u64(h, attr, &st->live_bags);
-	case TRACINGPLANE_A_STATUS_LIVE_BYTES:
-		return tpctl_status_u64(h, attr, &st->live_bytes);
-	case TRACINGPLANE_A_STATUS_LIVE_TASKS:
-		return tpctl_status_u64(h, attr, &st->live_tasks);
-	case TRACINGPLANE_A_STATUS_TRIMS:
-		return tpctl_status_u64(h, attr, &st->trims);
-	case TRACINGPLANE_A_STATUS_ALLOC_FAILS:
-		return tpctl_status_u64(h, attr, &st->alloc_fails);
-	default:
-		return 0;
-	}
-}
-
 int tpctl_status(struct tpctl *h, struct tpctl_status *st)
 {
 	struct tpctl_status fresh = { 0 };
-	struct tpctl_txn txn = {
-		.h = h, .parse_attr = tpctl_status_attr, .arg = &fresh,
-	};
-	int err;
 
-	txn.req = tpctl_msg_start(h, h->family, TRACINGPLANE_CMD_STATUS,
-				  TRACINGPLANE_GENL_VERSION);
-	err = tpctl_transact(&txn);
-	if (err)
-		return err;
-	*st = fresh;
-	return 0;
+	return tpctl_status_fill(h, tpctl_status_attr, tpctl_status_fields,
+				 MNL_ARRAY_SIZE(tpctl_status_fields), &fresh, st, sizeof(*st));
 }
 
 /* ---- read policy and transit counters ------------------------------------- */
@@ -596,81 +634,25 @@ int tpctl_get_read_policy(struct tpctl *h, enum tpctl_who who, pid_t id,
 	return 0;
 }
 
-static int tpctl_transit_attr(struct tpctl *h, const struct nlattr *attr, void *arg)
-{
-	struct tpctl_transit_status *st = arg;
-
-	switch (mnl_attr_get_type(attr)) {
-	case TRACINGPLANE_A_STATUS_MAX_RANGES:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
-			return tpctl_fail(h, -EBADMSG, "malformed max_ranges from the kernel");
-		st->max_ranges = mnl_attr_get_u32(attr);
-		return 0;
-	case TRACINGPLANE_A_STATUS_LIVE_PIPES:
-		return tpctl_status_u64(h, attr, &st->live_pipes);
-	case TRACINGPLANE_A_STATUS_LIVE_RANGES:
-		return tpctl_status_u64(h, attr, &st->live_ranges);
-	case TRACINGPLANE_A_STATUS_LIVE_SKB_TAGS:
-		return tpctl_status_u64(h, attr, &st->live_skb_tags);
-	case TRACINGPLANE_A_STATUS_RANGE_MERGES:
-		return tpctl_status_u64(h, attr, &st->range_merges);
-	case TRACINGPLANE_A_STATUS_OVERAPPROX:
-		return tpctl_status_u64(h, attr, &st->overapprox);
-	case TRACINGPLANE_A_STATUS_PROBE_MISSES:
-		return tpctl_status_u64(h, attr, &st->probe_misses);
-	default:
-		return 0;
-	}
-}
-
-static int tpctl_tcp_attr(struct tpctl *h, const struct nlattr *attr, void *arg)
-{
-	struct tpctl_tcp_status *st = arg;
-
-	switch (mnl_attr_get_type(attr)) {
-	case TRACINGPLANE_A_NET_ENABLED:
-		if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
-			return tpctl_fail(h, -EBADMSG, "malformed net_enabled from the kernel");
-		st->net_enabled = mnl_attr_get_u8(attr);
-		return 0;
-	case TRACINGPLANE_A_STATUS_TCP_NEGOTIATED:
-		return tpctl_status_u64(h, attr, &st->negotiated);
-	case TRACINGPLANE_A_STATUS_TCP_OPTS_SENT:
-		return tpctl_status_u64(h, attr, &st->opts_sent);
-	case TRACINGPLANE_A_STATUS_TCP_OPTS_RCVD:
-		return tpctl_status_u64(h, attr, &st->opts_rcvd);
-	case TRACINGPLANE_A_STATUS_TCP_BYTES_SENT:
-		return tpctl_status_u64(h, attr, &st->bytes_sent);
-	case TRACINGPLANE_A_STATUS_TCP_SPLITS:
-		return tpctl_status_u64(h, attr, &st->splits);
-	case TRACINGPLANE_A_STATUS_TCP_TRIMS:
-		return tpctl_status_u64(h, attr, &st->trims);
-	case TRACINGPLANE_A_STATUS_TCP_MALFORMED:
-		return tpctl_status_u64(h, attr, &st->malformed);
-	case TRACINGPLANE_A_STATUS_TCP_OVERFLOWS:
-		return tpctl_status_u64(h, attr, &st->overflows);
-	case TRACINGPLANE_A_STATUS_TCP_LIVE_CONNS:
-		return tpctl_status_u64(h, attr, &st->live_conns);
-	default:
-		return 0;
-	}
-}
+static const struct tpctl_field tpctl_tcp_fields[] = {
+	TPCTL_FIELD(NET_ENABLED, U8, struct tpctl_tcp_status, net_enabled),
+	TPCTL_FIELD(STATUS_TCP_NEGOTIATED, U64, struct tpctl_tcp_status, negotiated),
+	TPCTL_FIELD(STATUS_TCP_OPTS_SENT, U64, struct tpctl_tcp_status, opts_sent),
+	TPCTL_FIELD(STATUS_TCP_OPTS_RCVD, U64, struct tpctl_tcp_status, opts_rcvd),
+	TPCTL_FIELD(STATUS_TCP_BYTES_SENT, U64, struct tpctl_tcp_status, bytes_sent),
+	TPCTL_FIELD(STATUS_TCP_SPLITS, U64, struct tpctl_tcp_status, splits),
+	TPCTL_FIELD(STATUS_TCP_TRIMS, U64, struct tpctl_tcp_status, trims),
+	TPCTL_FIELD(STATUS_TCP_MALFORMED, U64, struct tpctl_tcp_status, malformed),
+	TPCTL_FIELD(STATUS_TCP_OVERFLOWS, U64, struct tpctl_tcp_status, overflows),
+	TPCTL_FIELD(STATUS_TCP_LIVE_CONNS, U64, struct tpctl_tcp_status, live_conns),
+};
 
 int tpctl_tcp_status(struct tpctl *h, struct tpctl_tcp_status *st)
 {
 	struct tpctl_tcp_status fresh = { .net_enabled = -1 };
-	struct tpctl_txn txn = {
-		.h = h, .parse_attr = tpctl_tcp_attr, .arg = &fresh,
-	};
-	int err;
 
-	txn.req = tpctl_msg_start(h, h->family, TRACINGPLANE_CMD_STATUS,
-				  TRACINGPLANE_GENL_VERSION);
-	err = tpctl_transact(&txn);
-	if (err)
-		return err;
-	*st = fresh;
-	return 0;
+	return tpctl_status_fill(h, tpctl_fields_attr, tpctl_tcp_fields,
+				 MNL_ARRAY_SIZE(tpctl_tcp_fields), &fresh, st, sizeof(*st));
 }
 
 int tpctl_net_set(struct tpctl *h, int on)
@@ -685,19 +667,20 @@ int tpctl_net_set(struct tpctl *h, int on)
 	return tpctl_transact(&txn);
 }
 
+static const struct tpctl_field tpctl_transit_fields[] = {
+	TPCTL_FIELD(STATUS_MAX_RANGES, U32, struct tpctl_transit_status, max_ranges),
+	TPCTL_FIELD(STATUS_LIVE_PIPES, U64, struct tpctl_transit_status, live_pipes),
+	TPCTL_FIELD(STATUS_LIVE_RANGES, U64, struct tpctl_transit_status, live_ranges),
+	TPCTL_FIELD(STATUS_LIVE_SKB_TAGS, U64, struct tpctl_transit_status, live_skb_tags),
+	TPCTL_FIELD(STATUS_RANGE_MERGES, U64, struct tpctl_transit_status, range_merges),
+	TPCTL_FIELD(STATUS_OVERAPPROX, U64, struct tpctl_transit_status, overapprox),
+	TPCTL_FIELD(STATUS_PROBE_MISSES, U64, struct tpctl_transit_status, probe_misses),
+};
+
 int tpctl_transit_status(struct tpctl *h, struct tpctl_transit_status *st)
 {
 	struct tpctl_transit_status fresh = { 0 };
-	struct tpctl_txn txn = {
-		.h = h, .parse_attr = tpctl_transit_attr, .arg = &fresh,
-	};
-	int err;
 
-	txn.req = tpctl_msg_start(h, h->family, TRACINGPLANE_CMD_STATUS,
-				  TRACINGPLANE_GENL_VERSION);
-	err = tpctl_transact(&txn);
-	if (err)
-		return err;
-	*st = fresh;
-	return 0;
+	return tpctl_status_fill(h, tpctl_fields_attr, tpctl_transit_fields,
+				 MNL_ARRAY_SIZE(tpctl_transit_fields), &fresh, st, sizeof(*st));
 }

@@ -21,6 +21,7 @@
 #define VM_BENCH_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -323,6 +324,113 @@ static inline void vmb_use_variant_via_child(const struct vmb_variant *v)
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
 		vmb_die("setting up variant %s failed", v->name);
+}
+
+/*
+ * One CPU for every process of a benchmark: under TCG (one host thread
+ * per vCPU, on a shared host) where the scheduler puts a child or a
+ * partner is the largest source of noise, and a ping-pong across vCPUs
+ * costs milliseconds of emulated idle wake-ups.
+ */
+static inline void vmb_pin_to_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		vmb_die("sched_setaffinity: %s", strerror(errno));
+}
+
+/*
+ * A measurement of the transit benchmarks (vm_pipe.c, vm_tcp.c): its
+ * fixture and one timed batch of @n operations, which returns µs per
+ * operation or, for a unit of MB/s, the rate.
+ */
+struct vmb_kind {
+	const char *name;
+	const char *unit;
+	const char *better;
+	double overhead;	/* the budget of the 256B variant, percent */
+	void (*start)(void);
+	double (*batch)(unsigned int n);
+	void (*stop)(void);
+};
+
+/* The transit benchmarks' variants: the first two, nobag and 256B. */
+#define VMB_TRANSIT_VARIANTS	2
+#define VMB_BLOCKS		16	/* times each variant is set up again */
+#define VMB_BATCHES		8	/* timed batches per variant and block */
+/* A batch is shorter than a time slice, see vm_fork.c. */
+#define VMB_BATCH_NS		4000000
+
+/* Operations per batch so that a batch of @k lasts about VMB_BATCH_NS. */
+static inline unsigned int vmb_calibrate(const struct vmb_kind *k, size_t chunk)
+{
+	double per;
+
+	k->start();
+	k->batch(4);	/* warm up */
+	per = k->batch(16);
+	k->stop();
+	/* per is µs per op, or MB/s (bytes per µs) for @chunk-sized writes. */
+	if (!strcmp(k->unit, "MB/s"))
+		per = chunk / per;
+	return (unsigned int)(VMB_BATCH_NS / 1000 / per) + 2;
+}
+
+/*
+ * Runs the @num @kinds (MB/s ones in writes of @chunk) under each transit
+ * variant, the variants taking turns block by block as in vm_fork.c so
+ * that drift hits all alike, and prints each kind's medians and budgets:
+ * 1 % without baggage, the kind's own with 256 B.
+ */
+static inline void vmb_run_kinds(const char *label, const struct vmb_kind *kinds,
+				 unsigned int num, size_t chunk)
+{
+	const unsigned int runs = VMB_BLOCKS * VMB_BATCHES;
+	double *v = calloc((size_t)num * VMB_TRANSIT_VARIANTS * runs, sizeof(*v));
+	unsigned int *n = calloc(num, sizeof(*n));
+	char name[64];
+
+	if (!v || !n)
+		vmb_die("out of memory");
+	printf("# %s: operations per batch:", label);
+	for (unsigned int k = 0; k < num; k++) {
+		n[k] = vmb_calibrate(&kinds[k], chunk);
+		printf(" %s %u", kinds[k].name, n[k]);
+	}
+	printf("; %u batches per variant, module %s\n", runs,
+	       vmb_module_loaded() ? "loaded" : "not loaded");
+	for (unsigned int b = 0; b < VMB_BLOCKS; b++) {
+		for (unsigned int i = 0; i < VMB_TRANSIT_VARIANTS; i++) {
+			unsigned int var = (b + i) % VMB_TRANSIT_VARIANTS;
+
+			vmb_use_variant_via_child(&vmb_variants[var]);
+			for (unsigned int k = 0; k < num; k++) {
+				double *out = v + ((size_t)k * VMB_TRANSIT_VARIANTS + var) * runs;
+
+				kinds[k].start();
+				for (unsigned int t = 0; t < VMB_BATCHES; t++)
+					out[b * VMB_BATCHES + t] = kinds[k].batch(n[k]);
+				kinds[k].stop();
+			}
+		}
+	}
+	for (unsigned int k = 0; k < num; k++) {
+		for (unsigned int i = 0; i < VMB_TRANSIT_VARIANTS; i++) {
+			snprintf(name, sizeof(name), "%s/%s", kinds[k].name, vmb_variants[i].name);
+			vmb_result(name, vmb_median(v + ((size_t)k * VMB_TRANSIT_VARIANTS + i) * runs,
+						    runs),
+				   kinds[k].unit, kinds[k].better);
+		}
+		snprintf(name, sizeof(name), "%s/%s", kinds[k].name, vmb_variants[0].name);
+		vmb_budget(name, "overhead", 1);
+		snprintf(name, sizeof(name), "%s/%s", kinds[k].name, vmb_variants[1].name);
+		vmb_budget(name, "overhead", kinds[k].overhead);
+	}
+	free(n);
+	free(v);
 }
 
 #endif /* VM_BENCH_H */

@@ -10,7 +10,6 @@
  * This process never opens libtpctl itself (a helper child sets its
  * baggage), so that what is forked is the same in both runs.
  */
-#include <sched.h>
 
 #include "vm_bench.h"
 
@@ -58,21 +57,6 @@ static unsigned int calibrate(void)
 	return (unsigned int)(BATCH_NS / 1000 / us) + 2;
 }
 
-/*
- * One CPU for parent and children: otherwise each fork's timing depends
- * on where the scheduler puts the child, which under TCG (one host thread
- * per vCPU, on a shared host) is the largest source of noise.
- */
-static void pin_to_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		vmb_die("sched_setaffinity: %s", strerror(errno));
-}
-
 int main(void)
 {
 	static double us[VMB_NVARIANTS][MAX_BLOCKS * BATCHES];
@@ -80,7 +64,7 @@ int main(void)
 	unsigned int n, b, k, i;
 	char name[64];
 
-	pin_to_cpu0();
+	vmb_pin_to_cpu0();
 	n = calibrate();
 	/* Variants take turns, each block starting with another one, so drift
 	 * in the host's load spreads evenly over them. */

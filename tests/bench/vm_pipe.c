@@ -17,47 +17,15 @@
  * Both ends run on CPU 0: a ping-pong across two vCPUs under TCG costs
  * milliseconds of emulated idle wake-ups, which would drown everything.
  */
-#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 
 #include "vm_bench.h"
 
-#define BLOCKS		16	/* times each variant is set up again */
-#define BATCHES		8	/* timed batches per variant and block */
-#define BATCH_NS	4000000	/* shorter than a time slice, see vm_fork.c */
 #define CHUNK		65536
-
-static const struct vmb_variant variants[] = {
-	{ "nobag", 0 },
-	{ "256B", 256 },
-};
-
-#define NVARIANTS	(sizeof(variants) / sizeof(variants[0]))
-
-/* One kind of measurement: its fixture and one timed batch of @n. */
-struct kind {
-	const char *name;
-	const char *unit;
-	const char *better;
-	double overhead;	/* the budget of the 256B variant, percent */
-	void (*start)(void);
-	double (*batch)(unsigned int n);
-	void (*stop)(void);
-};
 
 static int to_child, from_child;	/* ping-pong: our ends */
 static pid_t partner;
-
-static void pin_to_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		vmb_die("sched_setaffinity: %s", strerror(errno));
-}
 
 /* The partner echoes every byte it reads from @in back on @out. */
 static void echo_forever(int in, int out)
@@ -162,65 +130,15 @@ static double stream_batch(unsigned int n)
 	return (double)n * CHUNK / ((double)(vmb_now_ns() - t0) / 1000);
 }
 
-static const struct kind kinds[] = {
+static const struct vmb_kind kinds[] = {
 	{ "pipe_pingpong", "us", "lower", 5, start_pipes, pingpong_batch, stop_partner },
 	{ "pipe_stream", "MB/s", "higher", 2, start_stream, stream_batch, stop_partner },
 	{ "unix_pingpong", "us", "lower", 5, start_socketpair, pingpong_batch, stop_partner },
 };
 
-#define NKINDS		(sizeof(kinds) / sizeof(kinds[0]))
-
-/* Batch size so that a batch lasts about BATCH_NS. */
-static unsigned int calibrate(const struct kind *k)
-{
-	double per;
-
-	k->start();
-	k->batch(4);	/* warm up */
-	per = k->batch(16);
-	k->stop();
-	/* per is µs per op, or MB/s (bytes per µs) for the stream. */
-	if (!strcmp(k->unit, "MB/s"))
-		per = CHUNK / per;
-	return (unsigned int)(BATCH_NS / 1000 / per) + 2;
-}
-
 int main(void)
 {
-	static double v[NKINDS][NVARIANTS][BLOCKS * BATCHES];
-	unsigned int n[NKINDS];
-	char name[64];
-
-	pin_to_cpu0();
-	for (unsigned int k = 0; k < NKINDS; k++)
-		n[k] = calibrate(&kinds[k]);
-	printf("# pipe: %u / %u / %u operations per batch, %d batches per variant, module %s\n",
-	       n[0], n[1], n[2], BLOCKS * BATCHES,
-	       vmb_module_loaded() ? "loaded" : "not loaded");
-	/* Variants take turns, as in vm_fork.c, so drift hits all alike. */
-	for (unsigned int b = 0; b < BLOCKS; b++) {
-		for (unsigned int i = 0; i < NVARIANTS; i++) {
-			unsigned int var = (b + i) % NVARIANTS;
-
-			vmb_use_variant_via_child(&variants[var]);
-			for (unsigned int k = 0; k < NKINDS; k++) {
-				kinds[k].start();
-				for (unsigned int t = 0; t < BATCHES; t++)
-					v[k][var][b * BATCHES + t] = kinds[k].batch(n[k]);
-				kinds[k].stop();
-			}
-		}
-	}
-	for (unsigned int k = 0; k < NKINDS; k++) {
-		for (unsigned int i = 0; i < NVARIANTS; i++) {
-			snprintf(name, sizeof(name), "%s/%s", kinds[k].name, variants[i].name);
-			vmb_result(name, vmb_median(v[k][i], BLOCKS * BATCHES),
-				   kinds[k].unit, kinds[k].better);
-		}
-		snprintf(name, sizeof(name), "%s/nobag", kinds[k].name);
-		vmb_budget(name, "overhead", 1);
-		snprintf(name, sizeof(name), "%s/256B", kinds[k].name);
-		vmb_budget(name, "overhead", kinds[k].overhead);
-	}
+	vmb_pin_to_cpu0();
+	vmb_run_kinds("pipe", kinds, sizeof(kinds) / sizeof(kinds[0]), CHUNK);
 	return 0;
 }

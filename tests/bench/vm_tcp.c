@@ -25,53 +25,21 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
 #include "vm_bench.h"
 
-#define BLOCKS		16	/* times each variant is set up again */
-#define BATCHES		8	/* timed batches per variant and block */
-#define BATCH_NS	4000000	/* shorter than a time slice, see vm_fork.c */
 #define CHUNK		65536
 #define NETNS		"tpbench"	/* the veth reader's namespace */
 #define VETH_HERE	"10.77.0.1"
 #define VETH_THERE	"10.77.0.2"
 
-static const struct vmb_variant variants[] = {
-	{ "nobag", 0 },
-	{ "256B", 256 },
-};
-
-#define NVARIANTS	(sizeof(variants) / sizeof(variants[0]))
-
-/* One kind of measurement: its fixture and one timed batch of @n. */
-struct kind {
-	const char *name;
-	const char *unit;
-	const char *better;
-	double overhead;	/* the budget of the 256B variant, percent */
-	void (*start)(void);
-	double (*batch)(unsigned int n);
-	void (*stop)(void);
-};
-
 static struct sockaddr_in server_addr;
 static int conn = -1;		/* rr and bulk: our end of the connection */
 static pid_t partner;
 static bool across_veth;	/* the next listener is in NETNS */
-
-static void pin_to_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		vmb_die("sched_setaffinity: %s", strerror(errno));
-}
 
 static int tcp_socket(void)
 {
@@ -275,71 +243,19 @@ static double connect_batch(unsigned int n)
 	return (double)(vmb_now_ns() - t0) / n / 1000;
 }
 
-static const struct kind kinds[] = {
+static const struct vmb_kind kinds[] = {
 	{ "tcp_rr", "us", "lower", 5, start_rr, rr_batch, stop_partner },
 	{ "tcp_bulk", "MB/s", "higher", 3, start_bulk, bulk_batch, stop_partner },
 	{ "tcp_bulk_veth", "MB/s", "higher", 3, start_bulk_veth, bulk_batch, stop_partner },
 	{ "tcp_connect", "us", "lower", 5, start_connect, connect_batch, stop_partner },
 };
 
-#define NKINDS		(sizeof(kinds) / sizeof(kinds[0]))
-
-/* Batch size so that a batch lasts about BATCH_NS. */
-static unsigned int calibrate(const struct kind *k)
-{
-	double per;
-
-	k->start();
-	k->batch(4);	/* warm up */
-	per = k->batch(16);
-	k->stop();
-	/* per is µs per op, or MB/s (bytes per µs) for the stream. */
-	if (!strcmp(k->unit, "MB/s"))
-		per = CHUNK / per;
-	return (unsigned int)(BATCH_NS / 1000 / per) + 2;
-}
-
 int main(void)
 {
-	static double v[NKINDS][NVARIANTS][BLOCKS * BATCHES];
-	unsigned int n[NKINDS];
-	char name[64];
-
 	signal(SIGPIPE, SIG_IGN);
-	pin_to_cpu0();
+	vmb_pin_to_cpu0();
 	veth_setup();
-	printf("# tcp: operations per batch:");
-	for (unsigned int k = 0; k < NKINDS; k++) {
-		n[k] = calibrate(&kinds[k]);
-		printf(" %s %u", kinds[k].name, n[k]);
-	}
-	printf("; %d batches per variant, module %s\n", BLOCKS * BATCHES,
-	       vmb_module_loaded() ? "loaded" : "not loaded");
-	/* Variants take turns, as in vm_fork.c, so drift hits all alike. */
-	for (unsigned int b = 0; b < BLOCKS; b++) {
-		for (unsigned int i = 0; i < NVARIANTS; i++) {
-			unsigned int var = (b + i) % NVARIANTS;
-
-			vmb_use_variant_via_child(&variants[var]);
-			for (unsigned int k = 0; k < NKINDS; k++) {
-				kinds[k].start();
-				for (unsigned int t = 0; t < BATCHES; t++)
-					v[k][var][b * BATCHES + t] = kinds[k].batch(n[k]);
-				kinds[k].stop();
-			}
-		}
-	}
-	for (unsigned int k = 0; k < NKINDS; k++) {
-		for (unsigned int i = 0; i < NVARIANTS; i++) {
-			snprintf(name, sizeof(name), "%s/%s", kinds[k].name, variants[i].name);
-			vmb_result(name, vmb_median(v[k][i], BLOCKS * BATCHES),
-				   kinds[k].unit, kinds[k].better);
-		}
-		snprintf(name, sizeof(name), "%s/nobag", kinds[k].name);
-		vmb_budget(name, "overhead", 1);
-		snprintf(name, sizeof(name), "%s/256B", kinds[k].name);
-		vmb_budget(name, "overhead", kinds[k].overhead);
-	}
+	vmb_run_kinds("tcp", kinds, sizeof(kinds) / sizeof(kinds[0]), CHUNK);
 	veth_teardown();
 	return 0;
 }
