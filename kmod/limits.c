@@ -91,6 +91,15 @@ int tp_limit_apply(struct tp_bag **bag, gfp_t gfp)
 	return tp_limit_fit(bag, 0, gfp);
 }
 
+int tp_limit_check(const struct tp_bag *bag)
+{
+	size_t size = tp_bag_size(bag);
+
+	if (size > tp_limit_max_bytes())
+		return -E2BIG;
+	return size > tp_limit_room(bag, 0) ? -ENOSPC : 0;
+}
+
 /* A merge keeps at least as much as the larger of its inputs held. */
 int tp_limit_merge(struct tp_bag **acc, struct tp_bag *bag, gfp_t gfp)
 {

@@ -34,6 +34,8 @@ u32 tp_limit_max_ranges(void);
 u64 tp_limit_mem_cap(void);
 
 int tp_limit_apply(struct tp_bag **bag, gfp_t gfp);
+/* 0 if @bag fits the limits; -E2BIG over max_bytes, -ENOSPC over mem_cap. */
+int tp_limit_check(const struct tp_bag *bag);
 /*
  * *@acc := merge(*@acc, @bag), trimmed to the limits; *@acc stays the
  * caller's reference.  On error (-ENOMEM, counted) *@acc is untouched.

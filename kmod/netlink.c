@@ -33,11 +33,16 @@ static const struct nla_policy tp_nl_target_policy[TRACINGPLANE_A_TID + 1] = {
 	[TRACINGPLANE_A_TID] = { .type = NLA_U32 },
 };
 
-static const struct nla_policy tp_nl_bag_policy[TRACINGPLANE_A_BAGGAGE + 1] = {
+static const struct nla_policy tp_nl_bag_policy[TRACINGPLANE_A_NO_TRIM + 1] = {
 	[TRACINGPLANE_A_PID] = { .type = NLA_U32 },
 	[TRACINGPLANE_A_TID] = { .type = NLA_U32 },
 	[TRACINGPLANE_A_BAGGAGE] = { .type = NLA_BINARY,
 				     .len = TP_LIMIT_MAX_BYTES_MAX },
+	/* The reply-only attributes between them: unknown here, as ever. */
+	[TRACINGPLANE_A_BAGGAGE + 1 ... TRACINGPLANE_A_NO_TRIM - 1] = {
+		.type = NLA_REJECT, .reject_message = "Unknown attribute type",
+	},
+	[TRACINGPLANE_A_NO_TRIM] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy tp_nl_read_policy_policy[TRACINGPLANE_A_READ_POLICY + 1] = {
@@ -208,6 +213,7 @@ static int tp_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 	 */
 	if (down_read_killable(&task->signal->exec_update_lock)) {
 		put_task_struct(task);
+		NL_SET_ERR_MSG(info->extack, "interrupted by a fatal signal");
 		return -EINTR;
 	}
 	if (!tp_nl_may_read(skb, task)) {
@@ -217,8 +223,7 @@ static int tp_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 				 "reading another task's baggage needs CAP_SYS_PTRACE, or the same uids and gids and a dumpable target");
 		return -EPERM;
 	}
-	bag = tp_task_bag(task);
-	policy = tp_task_read_policy(task);
+	bag = tp_task_get(task, &policy);
 	up_read(&task->signal->exec_update_lock);
 	put_task_struct(task);
 
@@ -265,10 +270,13 @@ static int tp_nl_parse_bag(struct genl_info *info, struct tp_bag **bag)
 	return -EINVAL;
 }
 
-/* Gives *@new, a new reference, its final form under the limits. */
-static int tp_nl_limit(struct tp_bag *bag, struct tp_bag **new)
+/*
+ * Gives *@new @bag (whose reference it takes) under the limits: trimmed,
+ * or, if @exact, as it is or not at all.
+ */
+static int tp_nl_limit(struct tp_bag *bag, bool exact, struct tp_bag **new)
 {
-	int err = tp_limit_apply(&bag, GFP_KERNEL);
+	int err = exact ? tp_limit_check(bag) : tp_limit_apply(&bag, GFP_KERNEL);
 
 	if (err) {
 		tp_bag_put(bag);
@@ -278,21 +286,39 @@ static int tp_nl_limit(struct tp_bag *bag, struct tp_bag **new)
 	return 0;
 }
 
+static int tp_nl_merged(struct tp_bag *old, struct tp_bag *bag, bool exact,
+			struct tp_bag **new)
+{
+	struct tp_bag *merged;
+
+	if (tp_bag_merge(old, bag, GFP_KERNEL, &merged)) {
+		atomic_long_inc(&tp_stats.alloc_fails);
+		return -ENOMEM;
+	}
+	return tp_nl_limit(merged, exact, new);
+}
+
 static int tp_nl_set_update(struct tp_bag *old, void *arg, struct tp_bag **new)
 {
-	return tp_nl_limit(tp_bag_get(arg), new);
+	return tp_nl_limit(tp_bag_get(arg), false, new);
+}
+
+static int tp_nl_set_exact_update(struct tp_bag *old, void *arg,
+				  struct tp_bag **new)
+{
+	return tp_nl_limit(tp_bag_get(arg), true, new);
 }
 
 static int tp_nl_merge_update(struct tp_bag *old, void *arg,
 			      struct tp_bag **new)
 {
-	struct tp_bag *merged;
+	return tp_nl_merged(old, arg, false, new);
+}
 
-	if (tp_bag_merge(old, arg, GFP_KERNEL, &merged)) {
-		atomic_long_inc(&tp_stats.alloc_fails);
-		return -ENOMEM;
-	}
-	return tp_nl_limit(merged, new);
+static int tp_nl_merge_exact_update(struct tp_bag *old, void *arg,
+				    struct tp_bag **new)
+{
+	return tp_nl_merged(old, arg, true, new);
 }
 
 static int tp_nl_clear_update(struct tp_bag *old, void *arg,
@@ -326,11 +352,23 @@ static int tp_nl_write(struct sk_buff *skb, struct genl_info *info,
 	err = tp_task_update(task, update, bag);
 	if (err == -ESRCH)
 		tp_nl_target_err(info, tp_nl_target_attr(info), "task is exiting");
+	else if (err == -E2BIG)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TRACINGPLANE_A_BAGGAGE],
+				    "baggage: the result would be larger than max_bytes; nothing changed");
+	else if (err == -ENOSPC)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TRACINGPLANE_A_BAGGAGE],
+				    "baggage: the result would be larger than mem_cap leaves; nothing changed");
 out_task:
 	put_task_struct(task);
 out_bag:
 	tp_bag_put(bag);
 	return err;
+}
+
+/* May the result be trimmed, or must it be taken whole or not at all? */
+static bool tp_nl_exact(struct genl_info *info)
+{
+	return nla_get_flag(info->attrs[TRACINGPLANE_A_NO_TRIM]);
 }
 
 static int tp_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
@@ -341,7 +379,8 @@ static int tp_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	err = tp_nl_parse_bag(info, &bag);
 	if (err)
 		return err;
-	return tp_nl_write(skb, info, tp_nl_set_update, bag);
+	return tp_nl_write(skb, info, tp_nl_exact(info) ? tp_nl_set_exact_update :
+			   tp_nl_set_update, bag);
 }
 
 static int tp_nl_merge_doit(struct sk_buff *skb, struct genl_info *info)
@@ -352,7 +391,8 @@ static int tp_nl_merge_doit(struct sk_buff *skb, struct genl_info *info)
 	err = tp_nl_parse_bag(info, &bag);
 	if (err)
 		return err;
-	return tp_nl_write(skb, info, tp_nl_merge_update, bag);
+	return tp_nl_write(skb, info, tp_nl_exact(info) ? tp_nl_merge_exact_update :
+			   tp_nl_merge_update, bag);
 }
 
 static int tp_nl_clear_doit(struct sk_buff *skb, struct genl_info *info)

@@ -95,6 +95,7 @@ int tp_netns_nl_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *attr = info->attrs[TRACINGPLANE_A_NET_ENABLED];
 	struct net *net = genl_info_net(info);
+	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, TRACINGPLANE_A_NET_ENABLED)) {
 		NL_SET_ERR_MSG(info->extack, "net_enabled: attribute is required");
@@ -105,7 +106,11 @@ int tp_netns_nl_set(struct sk_buff *skb, struct genl_info *info)
 				    "net_enabled: switching a network namespace needs CAP_NET_ADMIN in it");
 		return -EPERM;
 	}
-	return tp_net_set_enabled(net, nla_get_u8(attr));
+	err = tp_net_set_enabled(net, nla_get_u8(attr));
+	if (err)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "net_enabled: cannot place the namespace's netfilter hooks");
+	return err;
 }
 
 static int __net_init tp_net_init(struct net *net)

@@ -371,7 +371,11 @@ int tp_task_update(struct task_struct *task,
 {
 	struct tp_task_entry *spare = NULL;
 	struct tp_bag *old, *new;
-	bool arm = false;
+	/*
+	 * An update with a baggage to apply mostly yields baggage: arm
+	 * first, rather than run it twice (it may count a trim each time).
+	 */
+	bool arm = arg;
 	int err;
 
 	do {

@@ -22,7 +22,7 @@ void tp_task_exit(void);
 struct tp_bag *tp_task_bag(struct task_struct *task);
 /*
  * The same and, when @policy is not NULL, @task's read policy: one
- * lookup for both, for the readers' hot path (credit.c).
+ * lookup for both, so that they are of one moment (credit.c, GET).
  */
 struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy);
 

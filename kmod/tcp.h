@@ -106,6 +106,7 @@ struct tp_conn {
 	 * readers compare it without the lock (tcp_read.c).
 	 */
 	const struct tp_bag *rx_sole;
+	u32 rx_sole_start;	/* and that version's start */
 	/* A reader that merges and held rx_sole (tcp_read.c; socket locked). */
 	struct tp_task_seen rx_seen;
 	struct rcu_head rcu;

@@ -133,15 +133,42 @@ static struct sock *tp_in_sock(struct net *net, struct sk_buff *skb,
 	return sk;
 }
 
-/* Our option on a segment of an established socket. */
+/*
+ * Could the segment be the peer's, as TCP would judge: its sequence
+ * number in the receive window, its acknowledgment of nothing unsent nor
+ * older than a window (RFC 5961)?  Read without the socket's lock, so
+ * approximately, but a sender off the path must still guess both.
+ */
+static bool tp_in_acceptable(const struct sock *sk, const struct tcphdr *th)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 window = max(READ_ONCE(tp->rcv_wnd), 1U);
+	u32 rcv_nxt = READ_ONCE(tp->rcv_nxt);
+	u32 seq = ntohl(th->seq), ack = ntohl(th->ack_seq);
+	u32 snd_una = READ_ONCE(tp->snd_una);
+
+	if (before(seq, rcv_nxt - window) || !before(seq, rcv_nxt + window))
+		return false;
+	return th->ack && !after(ack, READ_ONCE(tp->snd_nxt)) &&
+	       !before(ack, snd_una - READ_ONCE(tp->max_window));
+}
+
+/*
+ * Our option on a segment of an established socket.  Only a fragment
+ * that TCP could take tells that the peer speaks baggage: else one
+ * forged segment would make this end send its baggage to a peer that
+ * never offered.  The capability option belongs on SYN and SYN-ACK.
+ */
 static void tp_in_established(struct sock *sk, const struct tcphdr *th,
 			      const struct tp_opt_scan *scan)
 {
 	struct tp_conn *conn;
 
-	tp_syn_negotiated(sk);
-	if (scan->found != TP_OPT_FOUND_FRAG)
+	if (scan->found != TP_OPT_FOUND_FRAG || !tp_in_acceptable(sk, th)) {
+		atomic_long_inc(&tp_tcp_stats.malformed);
 		return;
+	}
+	tp_syn_negotiated(sk);
 	conn = tp_conn_find(sk);
 	if (conn && tp_conn_lock(conn)) {
 		tp_rx_attach(conn, sk, ntohl(th->seq), &scan->frag);
@@ -264,10 +291,10 @@ static int tp_in_child_pre(struct kprobe *kp, struct pt_regs *regs)
 		return 0;
 	offered = tp_syn_offered(child);
 	rcu_read_lock();
+	if (offered)
+		tp_syn_negotiated(child);
 	if (tp_in_child_scan(skb, th, &scan))
 		tp_in_established(child, th, &scan);
-	else if (offered)
-		tp_syn_negotiated(child);
 	rcu_read_unlock();
 	return 0;
 }

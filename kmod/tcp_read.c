@@ -30,6 +30,7 @@
  */
 
 #include <linux/skmsg.h>
+#include <linux/sizes.h>
 #include <linux/tracepoint.h>
 #include <linux/tracingplane.h>
 #include <net/tcp.h>
@@ -102,12 +103,21 @@ static void tp_reader_look(struct tp_reader *r)
 static bool tp_read_unchanged(struct tp_conn *conn, struct sock *sk)
 {
 	const struct tp_bag *sole = READ_ONCE(conn->rx_sole);
+	u32 to = READ_ONCE(tcp_sk(sk)->copied_seq);
 
-	/* The version is an argument: read before the task is looked up. */
-	if (!sole || !tp_task_seen_test(&conn->rx_seen, tp_task_version(),
-					sole, tp_task_holds))
+	/*
+	 * Not before the version's start, and not a gigabyte past it either:
+	 * a locked read then rebases it (tcp_rx.c), before sequence numbers
+	 * wrap.  The start may be a newer version's, read apart from @sole:
+	 * the margin is wide enough for that.
+	 */
+	if (!sole || to - READ_ONCE(conn->rx_sole_start) >= SZ_1G)
 		return false;
-	WRITE_ONCE(conn->credited, READ_ONCE(tcp_sk(sk)->copied_seq));
+	/* The version is an argument: read before the task is looked up. */
+	if (!tp_task_seen_test(&conn->rx_seen, tp_task_version(), sole,
+			       tp_task_holds))
+		return false;
+	WRITE_ONCE(conn->credited, to);
 	return true;
 }
 

@@ -102,6 +102,7 @@ static void tp_rx_note_sole(struct tp_conn *conn)
 		v = list_first_entry(&conn->rx, struct tp_rxv, node);
 		if (tp_rxv_complete(v) && !v->lossy)
 			sole = v->bag;
+		WRITE_ONCE(conn->rx_sole_start, v->start);
 	}
 	WRITE_ONCE(conn->rx_sole, sole);
 }
@@ -115,17 +116,24 @@ void tp_rx_free(struct tp_conn *conn)
 	tp_rx_note_sole(conn);
 }
 
-/*
- * How many of @total baggage bytes to keep: no more than a task may hold
- * (max_bytes: its readers would trim the rest anyway), and what the caps
- * leave room for.
- */
-static u32 tp_rx_fit(const struct tp_conn *conn, u32 total)
+/* What the per-socket and the global caps leave room for. */
+static u64 tp_rx_room(const struct tp_conn *conn)
 {
 	u64 sock_cap = tp_tcp_sock_mem(), cap = tp_tcp_mem_cap();
 	long all = atomic_long_read(&tp_rx_mem);
-	u64 room = min(sock_cap > conn->rx_mem ? sock_cap - conn->rx_mem : 0,
-		       cap > all ? cap - all : 0);
+
+	return min(sock_cap > conn->rx_mem ? sock_cap - conn->rx_mem : 0,
+		   cap > all ? cap - all : 0);
+}
+
+/*
+ * How many of @total baggage bytes a new version keeps: no more than a
+ * task may hold (max_bytes: its readers would trim the rest anyway), and
+ * what the caps leave room for besides its record.
+ */
+static u32 tp_rx_fit(const struct tp_conn *conn, u32 total)
+{
+	u64 room = tp_rx_room(conn) - sizeof(struct tp_rxv);
 
 	total = min(total, tp_limit_max_bytes());
 	if (tp_rxv_buf_size(total) <= room)
@@ -137,7 +145,9 @@ static u32 tp_rx_fit(const struct tp_conn *conn, u32 total)
 
 static struct tp_rxv *tp_rxv_new(struct tp_conn *conn, u32 start, u32 total)
 {
-	struct tp_rxv *v = tp_kmalloc(sizeof(*v), GFP_ATOMIC | __GFP_ZERO);
+	/* Sizes the peer chooses: a failure is counted, not reported. */
+	struct tp_rxv *v = tp_kmalloc(sizeof(*v),
+				      GFP_ATOMIC | __GFP_NOWARN | __GFP_ZERO);
 	size_t size;
 
 	if (!v)
@@ -149,7 +159,7 @@ static struct tp_rxv *tp_rxv_new(struct tp_conn *conn, u32 start, u32 total)
 		atomic_long_inc(&tp_tcp_stats.overflows);
 	size = tp_rxv_buf_size(v->kept);
 	if (v->kept) {
-		v->buf = tp_kmalloc(size, GFP_ATOMIC);
+		v->buf = tp_kmalloc(size, GFP_ATOMIC | __GFP_NOWARN);
 		if (!v->buf) {
 			kfree(v);
 			goto nomem;
@@ -190,15 +200,41 @@ static void tp_rx_overflow(struct tp_conn *conn, struct list_head *pos)
 		list_entry(pos->prev, struct tp_rxv, node)->lossy = true;
 }
 
+/*
+ * Keeps every version's start within 2^31 of the credit mark, where
+ * sequence numbers compare right (past it they compare the other way).
+ * The one version that may start before the mark (the one being read, or
+ * the last) is moved up to TP_BAG_MAX_BYTES before it when further: no
+ * fragment can name a start below that any more, as fragments ride on
+ * bytes from the mark on and their back, a varint, is below
+ * TP_BAG_MAX_BYTES.  Called on every filing and every locked read; the
+ * lockless reads (tcp_read.c) stop short of 2^30 past the start.
+ */
+static void tp_rx_rebase(struct tp_conn *conn)
+{
+	u32 floor = conn->credited - TP_BAG_MAX_BYTES;
+	struct tp_rxv *v;
+
+	if (list_empty(&conn->rx))
+		return;
+	v = list_first_entry(&conn->rx, struct tp_rxv, node);
+	if (after(floor, v->start))
+		v->start = floor;
+}
+
 static struct tp_rxv *tp_rx_version(struct tp_conn *conn,
 				    const struct sock *sk, u32 start, u32 total)
 {
 	struct list_head *pos;
-	struct tp_rxv *v = tp_rx_find(conn, start, &pos);
+	struct tp_rxv *v;
+
+	tp_rx_rebase(conn);
+	v = tp_rx_find(conn, start, &pos);
 
 	if (v)
 		return v;
-	if (conn->nrx >= tp_tcp_max_ranges()) {
+	if (conn->nrx >= tp_tcp_max_ranges() ||
+	    tp_rx_room(conn) < sizeof(struct tp_rxv)) {
 		tp_rx_overflow(conn, pos);
 		return NULL;
 	}
@@ -279,7 +315,7 @@ static void tp_rx_file(struct tp_conn *conn, const struct sock *sk, u32 seq,
 	if (before(seq, READ_ONCE(tp->copied_seq)))
 		return;
 	/* TCP will not take it either: forged, or from another connection. */
-	if (after(seq, READ_ONCE(tp->rcv_nxt) + window)) {
+	if (!before(seq, READ_ONCE(tp->rcv_nxt) + window)) {
 		atomic_long_inc(&tp_tcp_stats.malformed);
 		return;
 	}
@@ -384,6 +420,7 @@ struct tp_bag *tp_rx_take(struct tp_conn *conn, u32 from, u32 to,
 	bool last;
 
 	*trimmed = false;
+	tp_rx_rebase(conn);
 	list_for_each_entry_safe(v, n, &conn->rx, node) {
 		if (!before(v->start, to))
 			break;

@@ -157,8 +157,11 @@ static void tp_tx_write(struct tp_conn *conn, struct sock *sk,
 	u32 seq = READ_ONCE(tcp_sk(sk)->write_seq);
 	struct tp_txv *last = tp_tx_newest(conn), *v;
 
-	/* A version no byte was written with never existed. */
-	if (last && last->start == seq) {
+	/*
+	 * A version no byte was written with never existed.  A settled one
+	 * had bytes: its start is that of a write 2^32 bytes ago.
+	 */
+	if (last && !last->settled && last->start == seq) {
 		tp_txv_drop(conn, last);
 		last = tp_tx_newest(conn);
 	}
@@ -194,14 +197,15 @@ static u32 tp_txv_anchor_end(struct tp_conn *conn, const struct tp_txv *v)
 
 /*
  * The newest version stays, settled, for the next write to compare
- * against; the others go.
+ * against; the others go.  A settled version is done whatever its
+ * sequence numbers say: 2^31 bytes later they compare the wrong way.
  */
 void tp_tx_prune(struct tp_conn *conn, u32 snd_una)
 {
 	struct tp_txv *v, *n;
 
 	list_for_each_entry_safe(v, n, &conn->tx, node) {
-		if (after(tp_txv_anchor_end(conn, v), snd_una))
+		if (!v->settled && after(tp_txv_anchor_end(conn, v), snd_una))
 			break;
 		if (list_is_last(&v->node, &conn->tx))
 			tp_txv_settle(v);
@@ -215,6 +219,8 @@ bool tp_tx_anchor(struct tp_conn *conn, u32 seq, struct tp_anchor *a)
 	const struct tp_txv *v;
 
 	list_for_each_entry(v, &conn->tx, node) {
+		if (v->settled)
+			continue;
 		if (before(seq, v->start))
 			break;
 		if (before(seq, tp_txv_anchor_end(conn, v))) {
@@ -232,6 +238,8 @@ u32 tp_tx_next_anchor(struct tp_conn *conn, u32 seq, u32 end)
 	u32 want = seq + 1, first, stop;
 
 	list_for_each_entry(v, &conn->tx, node) {
+		if (v->settled)
+			continue;
 		stop = tp_txv_anchor_end(conn, v);
 		if (!before(want, stop))
 			continue;

@@ -41,6 +41,7 @@ struct tpctl {
 	char *req;		/* the request being sent, kept to decode extack offsets */
 	char *resp;
 	char errmsg[512];
+	bool exact;		/* SET and MERGE refuse rather than trim */
 };
 
 /* One request and how to read the attributes of its reply. */
@@ -333,6 +334,10 @@ static int tpctl_request(struct tpctl *h, uint8_t cmd, enum tpctl_who who, pid_t
 
 	switch (who) {
 	case TPCTL_SELF:
+		if (id)
+			return tpctl_fail(h, -EINVAL,
+					  "self: %ld is not an id of the caller: give 0",
+					  (long)id);
 		*out = tpctl_msg_start(h, h->family, cmd, TRACINGPLANE_GENL_VERSION);
 		return 0;
 	case TPCTL_PID:
@@ -359,7 +364,9 @@ static int tpctl_simple(struct tpctl *h, uint8_t cmd, enum tpctl_who who, pid_t 
 	struct nlmsghdr *nlh;
 	int err;
 
-	if (bag && len > TPCTL_ATTR_MAX_PAYLOAD)
+	if (!bag && len)
+		return tpctl_fail(h, -EINVAL, "baggage: no buffer for its %zu bytes", len);
+	if (len > TPCTL_ATTR_MAX_PAYLOAD)
 		return tpctl_fail(h, -EMSGSIZE,
 				  "baggage: %zu bytes, more than the %d one netlink attribute holds",
 				  len, TPCTL_ATTR_MAX_PAYLOAD);
@@ -368,6 +375,8 @@ static int tpctl_simple(struct tpctl *h, uint8_t cmd, enum tpctl_who who, pid_t 
 		return err;
 	if (bag)
 		mnl_attr_put(nlh, TRACINGPLANE_A_BAGGAGE, len, bag);
+	if (bag && h->exact)
+		mnl_attr_put(nlh, TRACINGPLANE_A_NO_TRIM, 0, NULL);
 	txn.req = nlh;
 	return tpctl_transact(&txn);
 }
@@ -403,6 +412,8 @@ int tpctl_get_raw(struct tpctl *h, enum tpctl_who who, pid_t id, void **buf, siz
 	struct nlmsghdr *nlh;
 	int err;
 
+	if (!buf || !len)
+		return tpctl_fail(h, -EINVAL, "get: no place for the baggage");
 	err = tpctl_request(h, TRACINGPLANE_CMD_GET, who, id, &nlh);
 	if (err)
 		return err;
@@ -420,12 +431,20 @@ int tpctl_get_raw(struct tpctl *h, enum tpctl_who who, pid_t id, void **buf, siz
 int tpctl_set_raw(struct tpctl *h, enum tpctl_who who, pid_t id, const void *buf, size_t len)
 {
 	/* An empty attribute is the empty baggage; it still must be present. */
-	return tpctl_simple(h, TRACINGPLANE_CMD_SET, who, id, buf ? buf : "", len);
+	return tpctl_simple(h, TRACINGPLANE_CMD_SET, who, id, buf || len ? buf : "", len);
 }
 
 int tpctl_merge_raw(struct tpctl *h, enum tpctl_who who, pid_t id, const void *buf, size_t len)
 {
-	return tpctl_simple(h, TRACINGPLANE_CMD_MERGE, who, id, buf ? buf : "", len);
+	return tpctl_simple(h, TRACINGPLANE_CMD_MERGE, who, id, buf || len ? buf : "", len);
+}
+
+int tpctl_set_exact(struct tpctl *h, int exact)
+{
+	if (exact != 0 && exact != 1)
+		return tpctl_fail(h, -EINVAL, "exact: %d is neither 0 nor 1", exact);
+	h->exact = exact;
+	return 0;
 }
 
 int tpctl_clear(struct tpctl *h, enum tpctl_who who, pid_t id)
@@ -439,6 +458,8 @@ int tpctl_get(struct tpctl *h, enum tpctl_who who, pid_t id, struct tpctl_bag **
 	size_t len;
 	int err;
 
+	if (!out)
+		return tpctl_fail(h, -EINVAL, "get: no place for the baggage");
 	err = tpctl_get_raw(h, who, id, &buf, &len);
 	if (err)
 		return err;
@@ -541,6 +562,8 @@ static int tpctl_status_fill(struct tpctl *h,
 	struct tpctl_txn txn = { .h = h, .parse_attr = parse_attr, .arg = &fields };
 	int err;
 
+	if (!out)
+		return tpctl_fail(h, -EINVAL, "status: no place for the reply");
 	txn.req = tpctl_msg_start(h, h->family, TRACINGPLANE_CMD_STATUS,
 				  TRACINGPLANE_GENL_VERSION);
 	err = tpctl_transact(&txn);
@@ -591,7 +614,10 @@ int tpctl_set_read_policy(struct tpctl *h, enum tpctl_who who, pid_t id,
 	struct nlmsghdr *nlh;
 	int err;
 
-	/* Out-of-range values go to the kernel, whose extack names them. */
+	/* Not cast to the attribute's u8 unchecked: 256 would be MERGE. */
+	if ((unsigned int)policy > TPCTL_READ_IGNORE)
+		return tpctl_fail(h, -EINVAL, "read_policy: %d is not merge, replace or ignore",
+				  (int)policy);
 	err = tpctl_request(h, TRACINGPLANE_CMD_SET_READ_POLICY, who, id, &nlh);
 	if (err)
 		return err;
@@ -623,6 +649,8 @@ int tpctl_get_read_policy(struct tpctl *h, enum tpctl_who who, pid_t id,
 	struct nlmsghdr *nlh;
 	int err;
 
+	if (!out)
+		return tpctl_fail(h, -EINVAL, "read_policy: no place for it");
 	err = tpctl_request(h, TRACINGPLANE_CMD_GET, who, id, &nlh);
 	if (err)
 		return err;
@@ -660,9 +688,11 @@ int tpctl_net_set(struct tpctl *h, int on)
 	struct tpctl_txn txn = { .h = h };
 	struct nlmsghdr *nlh;
 
+	if (on != 0 && on != 1)
+		return tpctl_fail(h, -EINVAL, "net_enabled: %d is neither 0 (off) nor 1 (on)", on);
 	nlh = tpctl_msg_start(h, h->family, TRACINGPLANE_CMD_NET_SET,
 			      TRACINGPLANE_GENL_VERSION);
-	mnl_attr_put_u8(nlh, TRACINGPLANE_A_NET_ENABLED, on ? 1 : 0);
+	mnl_attr_put_u8(nlh, TRACINGPLANE_A_NET_ENABLED, (uint8_t)on);
 	txn.req = nlh;
 	return tpctl_transact(&txn);
 }

@@ -179,6 +179,15 @@ int tpctl_set(struct tpctl *h, enum tpctl_who who, pid_t id, const struct tpctl_
 int tpctl_merge(struct tpctl *h, enum tpctl_who who, pid_t id, const struct tpctl_bag *bag);
 int tpctl_clear(struct tpctl *h, enum tpctl_who who, pid_t id);
 
+/*
+ * What SET and MERGE do with a result larger than the module's limits:
+ * by default (@exact 0) the kernel keeps its longest prefix that fits,
+ * with the overflow marker; with @exact 1 they fail, -E2BIG over
+ * max_bytes or -ENOSPC over what mem_cap leaves, and nothing changes.
+ * For @h's later calls.  A module without it refuses them: -EINVAL.
+ */
+int tpctl_set_exact(struct tpctl *h, int exact);
+
 /* The same on serialized atoms, for meta-applications with their own encoding. */
 int tpctl_get_raw(struct tpctl *h, enum tpctl_who who, pid_t id, void **buf, size_t *len);
 int tpctl_set_raw(struct tpctl *h, enum tpctl_who who, pid_t id, const void *buf, size_t len);

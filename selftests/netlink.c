@@ -696,6 +696,126 @@ TEST_F(trim, runtime_max_bytes_pipe_read)
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the reader's baggage is not the writer's trimmed to 64 bytes");
 }
 
+/* A SET or MERGE of the calling task with NO_TRIM: exact or not at all. */
+static int exact_write(struct tpnl *nl, uint8_t cmd, const void *bag, size_t len,
+		       struct tpnl_reply *r)
+{
+	struct nlmsghdr *nlh = tpnl_msg(nl, cmd);
+	int err;
+
+	tpnl_put_attr(nlh, TRACINGPLANE_A_BAGGAGE, bag, len);
+	mnl_attr_put(nlh, TRACINGPLANE_A_NO_TRIM, 0, NULL);
+	err = tpnl_xfer(nl, nlh, r);
+	tpnl_reply_free(r);
+	return err;
+}
+
+/* The calling task's baggage is exactly @want's @len bytes. */
+static void expect_bag(struct __test_metadata *_metadata, struct tpnl *nl,
+		       const uint8_t *want, size_t len)
+{
+	uint8_t *got;
+	size_t glen;
+
+	ASSERT_EQ(0, tpnl_get(nl, TPNL_SELF, 0, &got, &glen, NULL));
+	EXPECT_EQ(len, glen);
+	if (glen == len)
+		EXPECT_EQ(0, memcmp(want, got, len)) TH_LOG("the baggage changed");
+	free(got);
+}
+
+/* With NO_TRIM a SET over max_bytes fails whole; one at max_bytes is kept. */
+TEST_F(trim, exact_set_over_max_bytes_changes_nothing)
+{
+	uint8_t *b2 = self->buf + 32768;
+	struct tpnl_reply r;
+
+	build_bag(self->buf, 300, 'a', 20);
+	ASSERT_EQ(0, tpnl_set(&self->nl, TPNL_SELF, 0, self->buf, 300));
+	build_bag(b2, self->max + 1, 'b', 100);
+	EXPECT_EQ(-E2BIG, exact_write(&self->nl, TRACINGPLANE_CMD_SET, b2, self->max + 1, &r));
+	EXPECT_STREQ("baggage: the result would be larger than max_bytes; nothing changed", r.msg);
+	expect_bag(_metadata, &self->nl, self->buf, 300);
+
+	build_bag(b2, self->max, 'b', 100);
+	EXPECT_EQ(0, exact_write(&self->nl, TRACINGPLANE_CMD_SET, b2, self->max, &r));
+	expect_bag(_metadata, &self->nl, b2, self->max);
+}
+
+/* With NO_TRIM a MERGE whose union is over max_bytes fails whole. */
+TEST_F(trim, exact_merge_over_max_bytes_changes_nothing)
+{
+	size_t half = self->max / 2 + 50;
+	uint8_t *b2 = self->buf + 32768;
+	struct tpnl_reply r;
+
+	build_bag(self->buf, half, 'a', 100);
+	build_bag(b2, half, 'b', 100);
+	ASSERT_EQ(0, tpnl_set(&self->nl, TPNL_SELF, 0, self->buf, half));
+	EXPECT_EQ(-E2BIG, exact_write(&self->nl, TRACINGPLANE_CMD_MERGE, b2, half, &r));
+	EXPECT_STREQ("baggage: the result would be larger than max_bytes; nothing changed", r.msg);
+	expect_bag(_metadata, &self->nl, self->buf, half);
+}
+
+/*
+ * With NO_TRIM a SET that fits max_bytes but not what the baggage of
+ * other tasks leaves under mem_cap fails with ENOSPC, whole.  Children
+ * hold distinct 8000-byte baggages until the cap (1 MiB) is nearly full.
+ */
+TEST_F(trim, exact_set_over_mem_cap_changes_nothing)
+{
+	enum { HOLDERS = 140, SIZE = 8000 };
+	int go[2], ready[2], i, status;
+	uint8_t *b2 = self->buf + 32768;
+	struct tpnl_reply r;
+	pid_t pids[HOLDERS];
+	char c;
+
+	build_bag(self->buf, 300, 'a', 20);
+	ASSERT_EQ(0, tpnl_set(&self->nl, TPNL_SELF, 0, self->buf, 300));
+	/* The holders' "ready" bytes must not bring their baggage here. */
+	ASSERT_EQ(0, tpnl_set_read_policy(&self->nl, TPNL_SELF, 0, TRACINGPLANE_READ_IGNORE));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
+	for (i = 0; i < HOLDERS; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i]) {
+			struct tpnl nl;
+
+			close(go[1]);
+			build_bag(self->buf, SIZE, (char)('A' + i % 26), 40 + i / 26);
+			if (tpnl_open(&nl) || tpnl_set(&nl, TPNL_SELF, 0, self->buf, SIZE))
+				_exit(1);
+			c = 'r';
+			if (write(ready[1], &c, 1) != 1)
+				_exit(1);
+			/* holds its baggage until the test closes the pipe */
+			_exit(read(go[0], &c, 1) == 0 ? 0 : 1);
+		}
+	}
+	close(go[0]);
+	for (i = 0; i < HOLDERS; i++)
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, tp_param_write("mem_cap", "1048576"));
+
+	build_bag(b2, SIZE, 'z', 100);
+	EXPECT_EQ(-ENOSPC, exact_write(&self->nl, TRACINGPLANE_CMD_SET, b2, SIZE, &r));
+	EXPECT_STREQ("baggage: the result would be larger than mem_cap leaves; nothing changed",
+		     r.msg);
+	expect_bag(_metadata, &self->nl, self->buf, 300);
+
+	tp_param_write("mem_cap", "67108864");
+	tpnl_set_read_policy(&self->nl, TPNL_SELF, 0, TRACINGPLANE_READ_MERGE);
+	close(go[1]);
+	for (i = 0; i < HOLDERS; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	close(ready[0]);
+	close(ready[1]);
+}
+
 /* ---- malformed requests --------------------------------------------------------- */
 
 enum target {
@@ -908,6 +1028,8 @@ FIXTURE_VARIANT_ADD(bad, get_with_baggage) { CMD_GET, BAG("\x01" "x"), EINV(MSG_
 FIXTURE_VARIANT_ADD(bad, clear_with_baggage) { CMD_CLEAR, BAG("\x01" "x"), EINV(MSG_UNKNOWN, B_BAG) };
 FIXTURE_VARIANT_ADD(bad, set_with_status_attr) {
 	CMD_SET, BAG("\x01" "x"), .extra_type = TRACINGPLANE_A_STATUS_TRIMS, EINV(MSG_UNKNOWN, B_EXTRA) };
+FIXTURE_VARIANT_ADD(bad, get_with_no_trim) {
+	CMD_GET, .extra_type = TRACINGPLANE_A_NO_TRIM, EINV(MSG_UNKNOWN, B_EXTRA) };
 FIXTURE_VARIANT_ADD(bad, set_with_pad) {
 	CMD_SET, BAG("\x01" "x"), .extra_type = TRACINGPLANE_A_PAD,
 	EINV("Unsupported attribute", B_EXTRA) };

@@ -30,9 +30,11 @@ def checksum(data):
     return ~total & 0xFFFF
 
 
-def segment(src, dst, dport, flags, opts, payload=b""):
+def segment(src, dst, dport, flags, opts, payload=b"", sport=None):
+    """A TCP segment with a correct checksum; from a random port unless
+    given, with a random sequence and acknowledgment number."""
     opts += b"\x01" * (-len(opts) % 4)  # NOP padding
-    sport = random.randint(20000, 60000)
+    sport = sport or random.randint(20000, 60000)
     seq, ack = random.getrandbits(32), random.getrandbits(32) if flags & ACK else 0
     hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack,
                       (20 + len(opts)) // 4 << 4, flags, 65535, 0, 0)

@@ -33,6 +33,9 @@
 #                data arrive intact, nothing but the SYN carries the option
 #   hostile      scapy sends random and malformed options at an open port:
 #                counted, nothing else changes, the server still works
+#   forge        segments with a live connection's addresses but sequence
+#                numbers TCP refuses, carrying our options, from a client
+#                that did not offer: the server never takes it for a peer
 #   gso          offloads on: 16 MiB whose baggage changes every 256 KiB,
 #                so that versions start inside GSO segments; every byte
 #                arrives intact and the reader has both baggages
@@ -281,6 +284,29 @@ case_hostile() {
 	bag_is "$body" tenant=frank || fail "the server no longer works"
 }
 
+# A peer that never offered stays one that never offered, whatever segments
+# with its addresses but sequence numbers TCP would refuse carry.
+case_forge() {
+	local neg sent mal out
+	in_ns $C "$TPCTL" net off || fail "switching $C off"
+	bg $S "$TPCTL" run -b tenant=alice -- $PY -c 'import socket
+s = socket.create_server(("10.6.2.2", 8002))
+c, _ = s.accept()
+while c.recv(1):
+    c.sendall(b"x" * 100)'
+	poll 60 listening $S 8002 || fail "server did not listen"
+	neg=$(counter $S negotiated) sent=$(counter $S opts_sent) mal=$(counter $S malformed)
+	out=$(in_ns $C $PY "$REPO/selftests/tcp_forge.py" 10.6.2.2 8002 \
+		"$(cat /sys/module/tracingplane/parameters/tcp_kind)" \
+		"$(cat /sys/module/tracingplane/parameters/tcp_exid)") || fail "scapy"
+	[ "$out" = ok ] || fail "the connection did not survive the forged segments"
+	poll 60 at_least $((mal + 2)) counter $S malformed ||
+		fail "malformed moved from $mal to $(counter $S malformed) only"
+	log "negotiated $neg -> $(counter $S negotiated), options sent $sent -> $(counter $S opts_sent)"
+	[ "$(counter $S negotiated)" -eq "$neg" ] || fail "a forged segment negotiated"
+	[ "$(counter $S opts_sent)" -eq "$sent" ] || fail "baggage went to a peer that never offered"
+}
+
 case_gso() {
 	local splits result helper=${TP_TCP_HELPER:-$REPO/build/selftests/tcp}
 	splits=$(counter $S splits)
@@ -298,7 +324,7 @@ case_gso() {
 		fail "the reader lacks one of the two baggages"
 }
 
-[ $# -eq 1 ] || { echo "usage: $0 http|pid|socat|off|hostile|gso" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: $0 http|pid|socat|off|hostile|forge|gso" >&2; exit 2; }
 [ -d /sys/module/tracingplane ] || fail "module not loaded"
 for tool in ip ss ethtool tshark curl socat; do
 	command -v $tool >/dev/null || { log "SKIP: $tool is not installed"; exit 4; }
@@ -312,6 +338,7 @@ pid) case_pid ;;
 socat) case_socat ;;
 off) case_off ;;
 hostile) case_hostile ;;
+forge) case_forge ;;
 gso) case_gso ;;
 *) fail "unknown case $1" ;;
 esac

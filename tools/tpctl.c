@@ -26,10 +26,24 @@
 
 /* ---- messages ------------------------------------------------------------- */
 
-static void vmessage(const char *fmt, va_list ap)
+/*
+ * One line on stderr, whatever the arguments it quotes hold: control
+ * bytes are written as \xNN, and @hint (NULL: none) ends the same line.
+ */
+static void vmessage(const char *hint, const char *fmt, va_list ap)
 {
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	fputs("tpctl: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	for (const unsigned char *p = (const unsigned char *)buf; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	if (hint)
+		fprintf(stderr, " (%s)", hint);
 	fputc('\n', stderr);
 }
 
@@ -40,7 +54,7 @@ static int fail(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(fmt, ap);
+	vmessage(NULL, fmt, ap);
 	va_end(ap);
 	return EXIT_FAILURE;
 }
@@ -51,9 +65,8 @@ static void usage_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(fmt, ap);
+	vmessage("try 'tpctl --help'", fmt, ap);
 	va_end(ap);
-	fputs("try 'tpctl --help'\n", stderr);
 	exit(EXIT_USAGE);
 }
 
@@ -520,12 +533,21 @@ static struct tpctl_bag *parse_w3c_option(const char *text)
 
 /* ---- kernel access ------------------------------------------------------------ */
 
+/*
+ * Every write of tpctl's is exact: a baggage over the module's limits is
+ * refused whole, rather than stored trimmed behind a success.
+ */
 static struct tpctl *open_or_fail(void)
 {
 	struct tpctl *h = tpctl_open();
 
-	if (h)
+	if (h && tpctl_set_exact(h, 1) == 0)
 		return h;
+	if (h) {
+		fail("%s", tpctl_errmsg(h));
+		tpctl_close(h);
+		return NULL;
+	}
 	if (errno == ENOENT)
 		fail("module not loaded");
 	else
@@ -1379,6 +1401,8 @@ int main(int argc, char *argv[])
 			print_help_and_exit(help_main);
 		if (c != 'V')
 			option_error(c, argv);
+		if (optind < argc)
+			usage_error("--version: unexpected argument '%s'", argv[optind]);
 		printf("tpctl %s\n", TP_VERSION);
 		return EXIT_SUCCESS;
 	}

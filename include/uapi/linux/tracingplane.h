@@ -69,6 +69,12 @@ enum tracingplane_attr {
 	TRACINGPLANE_A_STATUS_RANGE_MERGES,	/* u64: ranges merged at max_ranges */
 	TRACINGPLANE_A_STATUS_OVERAPPROX,	/* u64: transfers credited more than theirs */
 	TRACINGPLANE_A_STATUS_PROBE_MISSES,	/* u64: pipe/socket calls not seen */
+	/*
+	 * flag, SET and MERGE: a result over max_bytes fails with E2BIG, one
+	 * over what mem_cap leaves with ENOSPC, and nothing changes (without
+	 * it such a result is trimmed, with the overflow marker)
+	 */
+	TRACINGPLANE_A_NO_TRIM,
 
 	__TRACINGPLANE_A_MAX,
 	TRACINGPLANE_A_MAX = __TRACINGPLANE_A_MAX - 1
