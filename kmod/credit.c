@@ -75,9 +75,9 @@ static void tp_credit_run(struct callback_head *work)
 	atomic_long_dec(&tp_credit_count);
 	/* The policy may have changed since the read: the newest counts. */
 	if (policy == TRACINGPLANE_READ_REPLACE)
-		tp_task_update(current, tp_credit_replace_update, c->bag);
+		tp_task_update(current, tp_credit_replace_update, c->bag, c->bag);
 	else if (policy == TRACINGPLANE_READ_MERGE)
-		tp_task_update(current, tp_credit_merge_update, c->bag);
+		tp_task_update(current, tp_credit_merge_update, c->bag, c->bag);
 	tp_bag_put(c->bag);
 	kfree_rcu(c, rcu);
 	module_put(THIS_MODULE);
@@ -215,7 +215,7 @@ static void tp_credit_gift_run(struct callback_head *work)
 	struct tp_gift *g = container_of(work, struct tp_gift, work);
 
 	if (tp_task_read_policy(current) != TRACINGPLANE_READ_IGNORE)
-		tp_task_update(current, tp_credit_merge_update, g->bag);
+		tp_task_update(current, tp_credit_merge_update, g->bag, g->bag);
 	tp_bag_put(g->bag);
 	kfree(g);
 	module_put(THIS_MODULE);

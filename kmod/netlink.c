@@ -270,13 +270,18 @@ static int tp_nl_parse_bag(struct genl_info *info, struct tp_bag **bag)
 	return -EINVAL;
 }
 
-/*
- * Gives *@new @bag (whose reference it takes) under the limits: trimmed,
- * or, if @exact, as it is or not at all.
- */
-static int tp_nl_limit(struct tp_bag *bag, bool exact, struct tp_bag **new)
+/* What SET and MERGE apply: the request's baggage, trimmed or exact. */
+struct tp_nl_change {
+	struct tp_bag *bag;
+	bool exact;	/* NO_TRIM: as it is or not at all */
+};
+
+/* Gives *@new @bag (whose reference it takes) under the limits. */
+static int tp_nl_limit(struct tp_bag *bag, const struct tp_nl_change *c,
+		       struct tp_bag **new)
 {
-	int err = exact ? tp_limit_check(bag) : tp_limit_apply(&bag, GFP_KERNEL);
+	int err = c->exact ? tp_limit_check(bag) :
+			     tp_limit_apply(&bag, GFP_KERNEL);
 
 	if (err) {
 		tp_bag_put(bag);
@@ -286,39 +291,24 @@ static int tp_nl_limit(struct tp_bag *bag, bool exact, struct tp_bag **new)
 	return 0;
 }
 
-static int tp_nl_merged(struct tp_bag *old, struct tp_bag *bag, bool exact,
-			struct tp_bag **new)
-{
-	struct tp_bag *merged;
-
-	if (tp_bag_merge(old, bag, GFP_KERNEL, &merged)) {
-		atomic_long_inc(&tp_stats.alloc_fails);
-		return -ENOMEM;
-	}
-	return tp_nl_limit(merged, exact, new);
-}
-
 static int tp_nl_set_update(struct tp_bag *old, void *arg, struct tp_bag **new)
 {
-	return tp_nl_limit(tp_bag_get(arg), false, new);
-}
+	const struct tp_nl_change *c = arg;
 
-static int tp_nl_set_exact_update(struct tp_bag *old, void *arg,
-				  struct tp_bag **new)
-{
-	return tp_nl_limit(tp_bag_get(arg), true, new);
+	return tp_nl_limit(tp_bag_get(c->bag), c, new);
 }
 
 static int tp_nl_merge_update(struct tp_bag *old, void *arg,
 			      struct tp_bag **new)
 {
-	return tp_nl_merged(old, arg, false, new);
-}
+	const struct tp_nl_change *c = arg;
+	struct tp_bag *merged;
 
-static int tp_nl_merge_exact_update(struct tp_bag *old, void *arg,
-				    struct tp_bag **new)
-{
-	return tp_nl_merged(old, arg, true, new);
+	if (tp_bag_merge(old, c->bag, GFP_KERNEL, &merged)) {
+		atomic_long_inc(&tp_stats.alloc_fails);
+		return -ENOMEM;
+	}
+	return tp_nl_limit(merged, c, new);
 }
 
 static int tp_nl_clear_update(struct tp_bag *old, void *arg,
@@ -328,12 +318,16 @@ static int tp_nl_clear_update(struct tp_bag *old, void *arg,
 	return 0;
 }
 
-/* Applies @update to the target's baggage; consumes @bag, its argument. */
+/*
+ * Applies @update to the target's baggage, with @bag (consumed) and
+ * @exact as its struct tp_nl_change.
+ */
 static int tp_nl_write(struct sk_buff *skb, struct genl_info *info,
 		       int (*update)(struct tp_bag *old, void *arg,
 				     struct tp_bag **new),
-		       struct tp_bag *bag)
+		       struct tp_bag *bag, bool exact)
 {
+	struct tp_nl_change change = { .bag = bag, .exact = exact };
 	struct task_struct *task;
 	int err;
 
@@ -349,13 +343,14 @@ static int tp_nl_write(struct sk_buff *skb, struct genl_info *info,
 		goto out_task;
 	}
 
-	err = tp_task_update(task, update, bag);
+	err = tp_task_update(task, update, &change, bag);
 	if (err == -ESRCH)
 		tp_nl_target_err(info, tp_nl_target_attr(info), "task is exiting");
-	else if (err == -E2BIG)
+	/* Only an exact SET or MERGE, which has BAGGAGE, fails so. */
+	else if (exact && err == -E2BIG)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TRACINGPLANE_A_BAGGAGE],
 				    "baggage: the result would be larger than max_bytes; nothing changed");
-	else if (err == -ENOSPC)
+	else if (exact && err == -ENOSPC)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TRACINGPLANE_A_BAGGAGE],
 				    "baggage: the result would be larger than mem_cap leaves; nothing changed");
 out_task:
@@ -365,7 +360,10 @@ out_bag:
 	return err;
 }
 
-/* May the result be trimmed, or must it be taken whole or not at all? */
+/*
+ * May the result be trimmed, or must it be taken whole or not at all?
+ * SET and MERGE only: the other commands' attrs stop before NO_TRIM.
+ */
 static bool tp_nl_exact(struct genl_info *info)
 {
 	return nla_get_flag(info->attrs[TRACINGPLANE_A_NO_TRIM]);
@@ -379,8 +377,7 @@ static int tp_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	err = tp_nl_parse_bag(info, &bag);
 	if (err)
 		return err;
-	return tp_nl_write(skb, info, tp_nl_exact(info) ? tp_nl_set_exact_update :
-			   tp_nl_set_update, bag);
+	return tp_nl_write(skb, info, tp_nl_set_update, bag, tp_nl_exact(info));
 }
 
 static int tp_nl_merge_doit(struct sk_buff *skb, struct genl_info *info)
@@ -391,13 +388,12 @@ static int tp_nl_merge_doit(struct sk_buff *skb, struct genl_info *info)
 	err = tp_nl_parse_bag(info, &bag);
 	if (err)
 		return err;
-	return tp_nl_write(skb, info, tp_nl_exact(info) ? tp_nl_merge_exact_update :
-			   tp_nl_merge_update, bag);
+	return tp_nl_write(skb, info, tp_nl_merge_update, bag, tp_nl_exact(info));
 }
 
 static int tp_nl_clear_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return tp_nl_write(skb, info, tp_nl_clear_update, NULL);
+	return tp_nl_write(skb, info, tp_nl_clear_update, NULL, false);
 }
 
 static int tp_nl_set_read_policy_doit(struct sk_buff *skb, struct genl_info *info)

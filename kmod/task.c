@@ -367,15 +367,10 @@ static int tp_task_commit(struct task_struct *task, struct tp_bag *old,
 int tp_task_update(struct task_struct *task,
 		   int (*update)(struct tp_bag *old, void *arg,
 				 struct tp_bag **new),
-		   void *arg)
+		   void *arg, bool arm)
 {
 	struct tp_task_entry *spare = NULL;
 	struct tp_bag *old, *new;
-	/*
-	 * An update with a baggage to apply mostly yields baggage: arm
-	 * first, rather than run it twice (it may count a trim each time).
-	 */
-	bool arm = arg;
 	int err;
 
 	do {

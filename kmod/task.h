@@ -31,12 +31,14 @@ struct tp_bag *tp_task_get(struct task_struct *task, u8 *policy);
  * unless the baggage changed meanwhile, in which case @update runs again
  * on the newer baggage.  @update returns a new reference in *@new (NULL:
  * empty) or an errno, which tp_task_update returns with nothing changed.
- * Process context only: it may sleep.
+ * @arm: the update will likely give the task baggage, so the probes are
+ * armed before it first runs, not after a first try that must be undone
+ * (and may have counted a trim).  Process context only: it may sleep.
  */
 int tp_task_update(struct task_struct *task,
 		   int (*update)(struct tp_bag *old, void *arg,
 				 struct tp_bag **new),
-		   void *arg);
+		   void *arg, bool arm);
 
 /*
  * Would crediting a reader that holds @mine, with read policy @policy,
