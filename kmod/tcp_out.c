@@ -61,13 +61,24 @@ static bool tp_out_tcp_sock(const struct sock *sk)
 	       sk->sk_type == SOCK_STREAM;
 }
 
+/*
+ * Longest packet whose IP header can state its length.  An IPv6 payload
+ * length leaves out the fixed header, so a full segment on loopback
+ * (65,536 bytes) fits; longer ones are BIG TCP jumbograms, left alone.
+ */
+static unsigned int tp_out_max_len(u8 pf)
+{
+	return pf == NFPROTO_IPV4 ? IP_MAX_MTU :
+				    IPV6_MAXPLEN + sizeof(struct ipv6hdr);
+}
+
 /* Finds the TCP header of a locally built packet; false if none. */
 static bool tp_out_parse(struct sk_buff *skb, u8 pf, struct tp_seg *seg)
 {
 	const struct tcphdr *th;
 	unsigned int thoff = 0;
 
-	if (skb_network_offset(skb) || skb->len > IP_MAX_MTU)
+	if (skb_network_offset(skb) || skb->len > tp_out_max_len(pf))
 		return false;
 	if (pf == NFPROTO_IPV4) {
 		if (ip_hdr(skb)->protocol != IPPROTO_TCP ||
