@@ -127,6 +127,10 @@ TEST(malformed)
 	/* length past the end, and below 2, on our option */
 	EXPECT_EQ(TP_OPT_FOUND_BAD, SCAN(&s, 253, 40, 0x74, 0x70, 0, 1, 0, 'x'));
 	EXPECT_EQ(TP_OPT_FOUND_BAD, SCAN(&s, 253, 1, 0x74, 0x70));
+	/* our kind too short for an ExID, alone or before our fragment */
+	EXPECT_EQ(TP_OPT_FOUND_BAD, SCAN(&s, 253, 2));
+	EXPECT_EQ(TP_OPT_FOUND_BAD, SCAN(&s, 253, 3, 0x74, 1, 1));
+	EXPECT_EQ(TP_OPT_FOUND_BAD, SCAN(&s, 253, 2, 253, 4, 0x74, 0x70));
 }
 
 /* Not ours: another ExID, another kind, or after where TCP stops. */
