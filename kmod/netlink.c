@@ -28,27 +28,35 @@
 
 static struct genl_family tp_nl_family;
 
-static const struct nla_policy tp_nl_target_policy[TRACINGPLANE_A_TID + 1] = {
-	[TRACINGPLANE_A_PID] = { .type = NLA_U32 },
-	[TRACINGPLANE_A_TID] = { .type = NLA_U32 },
+/* Attributes of other commands or of replies only: unknown here, as ever. */
+#define TP_NL_UNKNOWN(first, last)					\
+	[first ... last] = {						\
+		.type = NLA_REJECT, .reject_message = "Unknown attribute type", \
+	}
+
+/* The attributes that name a task, which every per-task request takes. */
+#define TP_NL_TARGET							\
+	[TRACINGPLANE_A_PID] = { .type = NLA_U32 },			\
+	[TRACINGPLANE_A_TID] = { .type = NLA_U32 },			\
+	[TRACINGPLANE_A_START_TIME] = { .type = NLA_U64 }
+
+static const struct nla_policy tp_nl_target_policy[TRACINGPLANE_A_START_TIME + 1] = {
+	TP_NL_TARGET,
+	TP_NL_UNKNOWN(TRACINGPLANE_A_TID + 1, TRACINGPLANE_A_START_TIME - 1),
 };
 
-static const struct nla_policy tp_nl_bag_policy[TRACINGPLANE_A_NO_TRIM + 1] = {
-	[TRACINGPLANE_A_PID] = { .type = NLA_U32 },
-	[TRACINGPLANE_A_TID] = { .type = NLA_U32 },
+static const struct nla_policy tp_nl_bag_policy[TRACINGPLANE_A_START_TIME + 1] = {
+	TP_NL_TARGET,
 	[TRACINGPLANE_A_BAGGAGE] = { .type = NLA_BINARY,
 				     .len = TP_LIMIT_MAX_BYTES_MAX },
-	/* The reply-only attributes between them: unknown here, as ever. */
-	[TRACINGPLANE_A_BAGGAGE + 1 ... TRACINGPLANE_A_NO_TRIM - 1] = {
-		.type = NLA_REJECT, .reject_message = "Unknown attribute type",
-	},
+	TP_NL_UNKNOWN(TRACINGPLANE_A_BAGGAGE + 1, TRACINGPLANE_A_NO_TRIM - 1),
 	[TRACINGPLANE_A_NO_TRIM] = { .type = NLA_FLAG },
 };
 
-static const struct nla_policy tp_nl_read_policy_policy[TRACINGPLANE_A_READ_POLICY + 1] = {
-	[TRACINGPLANE_A_PID] = { .type = NLA_U32 },
-	[TRACINGPLANE_A_TID] = { .type = NLA_U32 },
+static const struct nla_policy tp_nl_read_policy_policy[TRACINGPLANE_A_START_TIME + 1] = {
+	TP_NL_TARGET,
 	[TRACINGPLANE_A_READ_POLICY] = NLA_POLICY_MAX(NLA_U8, TRACINGPLANE_READ_MAX),
+	TP_NL_UNKNOWN(TRACINGPLANE_A_READ_POLICY + 1, TRACINGPLANE_A_START_TIME - 1),
 };
 
 /* The attribute naming another task: PID, TID, or NULL for the caller. */
@@ -66,6 +74,23 @@ static struct nlattr *tp_nl_target_attr(struct genl_info *info)
 } while (0)
 
 /*
+ * Is @task the one the request's START_TIME, if any, says started then?
+ * De_thread() gives a thread that execs the leader's start time, so a
+ * process keeps its own across exec.
+ */
+static bool tp_nl_started_then(struct genl_info *info,
+			       const struct task_struct *task)
+{
+	struct nlattr *attr = info->attrs[TRACINGPLANE_A_START_TIME];
+
+	if (!attr || nla_get_u64(attr) == task->start_boottime)
+		return true;
+	NL_SET_ERR_MSG_ATTR(info->extack, attr,
+			    "start_time: not when the task with this number started: the task named exited, and its number was reused");
+	return false;
+}
+
+/*
  * The task a request acts on, with a reference: the caller, the
  * thread-group leader named by PID or the thread named by TID, both
  * resolved in the caller's pid namespace.
@@ -80,6 +105,11 @@ static struct task_struct *tp_nl_target(struct genl_info *info)
 	if (info->attrs[TRACINGPLANE_A_PID] && info->attrs[TRACINGPLANE_A_TID]) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TRACINGPLANE_A_TID],
 				    "tid: not allowed together with pid");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!attr && info->attrs[TRACINGPLANE_A_START_TIME]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TRACINGPLANE_A_START_TIME],
+				    "start_time: only with pid or tid");
 		return ERR_PTR(-EINVAL);
 	}
 	if (!attr)
@@ -106,6 +136,10 @@ static struct task_struct *tp_nl_target(struct genl_info *info)
 	if (task->flags & PF_EXITING) {
 		put_task_struct(task);
 		tp_nl_target_err(info, attr, "task is exiting");
+		return ERR_PTR(-ESRCH);
+	}
+	if (!tp_nl_started_then(info, task)) {
+		put_task_struct(task);
 		return ERR_PTR(-ESRCH);
 	}
 	return task;
@@ -168,19 +202,28 @@ static bool tp_nl_may_write(struct sk_buff *skb, struct task_struct *task)
 	return task == current || netlink_capable(skb, CAP_SYS_ADMIN);
 }
 
-static int tp_nl_reply_bag(struct genl_info *info, struct tp_bag *bag, u8 policy)
+/* What a GET reply says of its task besides the baggage. */
+struct tp_nl_task_info {
+	u64 start_time;
+	u8 policy;
+};
+
+static int tp_nl_reply_bag(struct genl_info *info, struct tp_bag *bag,
+			   const struct tp_nl_task_info *ti)
 {
 	size_t len = tp_bag_size(bag);
 	struct sk_buff *msg;
 	struct nlattr *attr;
 	void *hdr;
 
-	msg = genlmsg_new(nla_total_size(len) + nla_total_size(sizeof(u8)),
-			  GFP_KERNEL);
+	msg = genlmsg_new(nla_total_size(len) + nla_total_size(sizeof(u8)) +
+			  nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &tp_nl_family, 0, info->genlhdr->cmd);
-	if (!hdr || nla_put_u8(msg, TRACINGPLANE_A_READ_POLICY, policy))
+	if (!hdr || nla_put_u8(msg, TRACINGPLANE_A_READ_POLICY, ti->policy) ||
+	    nla_put_u64_64bit(msg, TRACINGPLANE_A_START_TIME, ti->start_time,
+			      TRACINGPLANE_A_PAD))
 		goto err_free;
 	if (bag) {
 		attr = nla_reserve(msg, TRACINGPLANE_A_BAGGAGE, len);
@@ -198,9 +241,9 @@ err_free:
 
 static int tp_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct tp_nl_task_info ti;
 	struct task_struct *task;
 	struct tp_bag *bag;
-	u8 policy;
 	int err;
 
 	task = tp_nl_target(info);
@@ -223,11 +266,12 @@ static int tp_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 				 "reading another task's baggage needs CAP_SYS_PTRACE, or the same uids and gids and a dumpable target");
 		return -EPERM;
 	}
-	bag = tp_task_get(task, &policy);
+	bag = tp_task_get(task, &ti.policy);
+	ti.start_time = task->start_boottime;
 	up_read(&task->signal->exec_update_lock);
 	put_task_struct(task);
 
-	err = tp_nl_reply_bag(info, bag, policy);
+	err = tp_nl_reply_bag(info, bag, &ti);
 	tp_bag_put(bag);
 	return err;
 }

@@ -42,6 +42,10 @@ struct tpctl {
 	char *resp;
 	char errmsg[512];
 	bool exact;		/* SET and MERGE refuse rather than trim */
+	/* tpctl_pin(): requests naming pin_who/pin_id carry its start time */
+	enum tpctl_who pin_who;	/* TPCTL_SELF: no pin */
+	pid_t pin_id;
+	uint64_t pin_start;
 };
 
 /* One request and how to read the attributes of its reply. */
@@ -104,6 +108,8 @@ static const char *tpctl_attr_name(uint16_t type)
 		return "baggage";
 	case TRACINGPLANE_A_READ_POLICY:
 		return "read_policy";
+	case TRACINGPLANE_A_START_TIME:
+		return "start_time";
 	default:
 		return NULL;
 	}
@@ -354,6 +360,8 @@ static int tpctl_request(struct tpctl *h, uint8_t cmd, enum tpctl_who who, pid_t
 				  tpctl_attr_name(type), (long)id);
 	*out = tpctl_msg_start(h, h->family, cmd, TRACINGPLANE_GENL_VERSION);
 	mnl_attr_put_u32(*out, type, (uint32_t)id);
+	if (who == h->pin_who && id == h->pin_id)
+		mnl_attr_put_u64(*out, TRACINGPLANE_A_START_TIME, h->pin_start);
 	return 0;
 }
 
@@ -626,39 +634,67 @@ int tpctl_set_read_policy(struct tpctl *h, enum tpctl_who who, pid_t id,
 	return tpctl_transact(&txn);
 }
 
-static int tpctl_policy_attr(struct tpctl *h, const struct nlattr *attr, void *arg)
-{
-	enum tpctl_read_policy *policy = arg;
+/* What a GET reply says of its task besides the baggage. */
+struct tpctl_task_info {
+	int read_policy;
+	uint64_t start_time;
+};
 
-	if (mnl_attr_get_type(attr) != TRACINGPLANE_A_READ_POLICY)
-		return 0;
-	if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
-		return tpctl_fail(h, -EBADMSG, "malformed read policy from the kernel");
-	*policy = (enum tpctl_read_policy)mnl_attr_get_u8(attr);
-	return 0;
+static const struct tpctl_field tpctl_task_fields[] = {
+	TPCTL_FIELD(READ_POLICY, U8, struct tpctl_task_info, read_policy),
+	TPCTL_FIELD(START_TIME, U64, struct tpctl_task_info, start_time),
+};
+
+/* One GET: fills what @ti's reply carries, leaves the rest as it was. */
+static int tpctl_task_info(struct tpctl *h, enum tpctl_who who, pid_t id,
+			   struct tpctl_task_info *ti)
+{
+	struct tpctl_fields fields = {
+		tpctl_task_fields, MNL_ARRAY_SIZE(tpctl_task_fields), ti,
+	};
+	struct tpctl_txn txn = { .h = h, .parse_attr = tpctl_fields_attr, .arg = &fields };
+	struct nlmsghdr *nlh;
+	int err;
+
+	err = tpctl_request(h, TRACINGPLANE_CMD_GET, who, id, &nlh);
+	if (err)
+		return err;
+	txn.req = nlh;
+	return tpctl_transact(&txn);
 }
 
 /* A module without read policies merges: that is what it reports then. */
 int tpctl_get_read_policy(struct tpctl *h, enum tpctl_who who, pid_t id,
 			  enum tpctl_read_policy *out)
 {
-	enum tpctl_read_policy policy = TPCTL_READ_MERGE;
-	struct tpctl_txn txn = {
-		.h = h, .parse_attr = tpctl_policy_attr, .arg = &policy,
-	};
-	struct nlmsghdr *nlh;
+	struct tpctl_task_info ti = { .read_policy = TPCTL_READ_MERGE };
 	int err;
 
 	if (!out)
 		return tpctl_fail(h, -EINVAL, "read_policy: no place for it");
-	err = tpctl_request(h, TRACINGPLANE_CMD_GET, who, id, &nlh);
+	err = tpctl_task_info(h, who, id, &ti);
+	if (!err)
+		*out = (enum tpctl_read_policy)ti.read_policy;
+	return err;
+}
+
+int tpctl_pin(struct tpctl *h, enum tpctl_who who, pid_t id)
+{
+	struct tpctl_task_info ti = { 0 };
+	int err;
+
+	if (who == TPCTL_SELF)
+		return tpctl_fail(h, -EINVAL, "pin: the caller needs no pin: give a pid or a tid");
+	h->pin_who = TPCTL_SELF;
+	err = tpctl_task_info(h, who, id, &ti);
 	if (err)
 		return err;
-	txn.req = nlh;
-	err = tpctl_transact(&txn);
-	if (err)
-		return err;
-	*out = policy;
+	if (!ti.start_time)
+		return tpctl_fail(h, -EOPNOTSUPP,
+				  "pin: the module does not report start times");
+	h->pin_who = who;
+	h->pin_id = id;
+	h->pin_start = ti.start_time;
 	return 0;
 }
 

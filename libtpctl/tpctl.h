@@ -188,6 +188,16 @@ int tpctl_clear(struct tpctl *h, enum tpctl_who who, pid_t id);
  */
 int tpctl_set_exact(struct tpctl *h, int exact);
 
+/*
+ * Pins the task that @who/@id (TPCTL_PID or TPCTL_TID) names now: @h's
+ * later calls naming @who/@id act on that very task, or fail with -ESRCH
+ * once it has exited, even if its number went to another task since (a
+ * read-modify-write of another process's baggage needs this).  One pin
+ * per handle; pinning again replaces it, and a pin that fails leaves
+ * none.  -EOPNOTSUPP from a module that does not report start times.
+ */
+int tpctl_pin(struct tpctl *h, enum tpctl_who who, pid_t id);
+
 /* The same on serialized atoms, for meta-applications with their own encoding. */
 int tpctl_get_raw(struct tpctl *h, enum tpctl_who who, pid_t id, void **buf, size_t *len);
 int tpctl_set_raw(struct tpctl *h, enum tpctl_who who, pid_t id, const void *buf, size_t len);

@@ -11,6 +11,7 @@
 
 #include "kselftest_harness.h"
 #include "proc.h"
+#include "tpctl.h"
 
 static pid_t gettid_(void)
 {
@@ -333,6 +334,178 @@ TEST_F(target, pid_means_main_thread)
 	EXPECT_STREQ("parent", t);
 	/* a thread id is no process id */
 	EXPECT_EQ(-ESRCH, tpnl_get_text(&self->nl, TPNL_PID, self->peer.tid, t, sizeof(t)));
+}
+
+/* ---- START_TIME: the task named is the one that started then ------------- */
+
+/* Field 22 of /proc/TID/stat: the start time in clock ticks. */
+static long long stat_start_ticks(pid_t tid)
+{
+	char path[64], buf[1024], *p;
+	long long ticks = -1;
+	int fd, i;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* after "(comm)", which may hold spaces, field 3 starts */
+	p = strrchr(buf, ')');
+	for (i = 3; p && i <= 22; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		ticks = atoll(p + 1);
+	return ticks;
+}
+
+/* A request naming @who/@id that also names its START_TIME. */
+static int write_started(struct tpnl *t, uint8_t cmd, enum tpnl_who who, pid_t id,
+			 uint64_t start, const char *text, struct tpnl_reply *r)
+{
+	struct nlmsghdr *nlh = tpnl_msg(t, cmd);
+	uint8_t bag[256];
+	int err;
+
+	tpnl_put_who(nlh, who, id);
+	mnl_attr_put_u64(nlh, TRACINGPLANE_A_START_TIME, start);
+	if (cmd == TRACINGPLANE_CMD_SET_READ_POLICY)
+		mnl_attr_put_u8(nlh, TRACINGPLANE_A_READ_POLICY, TRACINGPLANE_READ_IGNORE);
+	else if (cmd != TRACINGPLANE_CMD_CLEAR)
+		tpnl_put_attr(nlh, TRACINGPLANE_A_BAGGAGE, bag, tp_atoms(bag, text));
+	err = tpnl_xfer(t, nlh, r);
+	tpnl_reply_free(r);
+	return err;
+}
+
+#define MSG_STALE "start_time: not when the task with this number started: " \
+	"the task named exited, and its number was reused"
+
+/*
+ * GET reports the task's start time, /proc's starttime in nanoseconds;
+ * every write that names it with that time goes through, and with any
+ * other fails with ESRCH and changes nothing.
+ */
+TEST_F(target, start_time_names_the_task)
+{
+	static const uint8_t writes[] = {
+		TRACINGPLANE_CMD_SET, TRACINGPLANE_CMD_MERGE,
+		TRACINGPLANE_CMD_SET_READ_POLICY, TRACINGPLANE_CMD_CLEAR,
+	};
+	pid_t id = self->peer.tid;
+	long long ticks = stat_start_ticks(id);
+	struct nlmsghdr *nlh = tpnl_msg(&self->nl, TRACINGPLANE_CMD_GET);
+	struct tpnl_reply r;
+	uint64_t start;
+	char t[256];
+	size_t i;
+
+	tpnl_put_who(nlh, variant->who, id);
+	ASSERT_EQ(0, tpnl_xfer(&self->nl, nlh, &r));
+	tpnl_reply_free(&r);
+	ASSERT_TRUE(r.has_start_time);
+	start = r.start_time;
+	ASSERT_LT(0, ticks);
+	EXPECT_EQ((uint64_t)ticks, start / (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK)));
+
+	for (i = 0; i < sizeof(writes); i++) {
+		ASSERT_EQ(-ESRCH, write_started(&self->nl, writes[i], variant->who, id,
+						start + 1, "stale", &r)) TH_LOG("%d: %s", writes[i], r.msg);
+		EXPECT_STREQ(MSG_STALE, r.msg);
+		ASSERT_EQ(0, tpnl_get_text(&self->nl, variant->who, id, t, sizeof(t)));
+		EXPECT_STREQ("parent", t) TH_LOG("command %d", writes[i]);
+	}
+	ASSERT_EQ(0, write_started(&self->nl, TRACINGPLANE_CMD_SET, variant->who, id,
+				   start, "named", &r));
+	ASSERT_EQ(0, tpnl_get_text(&self->nl, variant->who, id, t, sizeof(t)));
+	EXPECT_STREQ("named", t);
+	ASSERT_EQ(0, write_started(&self->nl, TRACINGPLANE_CMD_CLEAR, variant->who, id,
+				   start, NULL, &r));
+	ASSERT_EQ(0, tpnl_get_text(&self->nl, variant->who, id, t, sizeof(t)));
+	EXPECT_STREQ("", t);
+}
+
+/* Forks a child that waits to be killed; returns its pid. */
+static pid_t idle_child(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Makes the next fork's pid @pid (root, the initial pid namespace). */
+static int next_pid_is(pid_t pid)
+{
+	char val[16];
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	int n = snprintf(val, sizeof(val), "%d", pid - 1);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, (size_t)n) == n;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The race tpctl_pin() closes: a process read by pid exits, and a new one
+ * gets its pid before the write.  The write must not land on the new one.
+ */
+TEST(pin_refuses_a_reused_pid)
+{
+	struct tpctl *h = tpctl_open();
+	struct tpctl_bag *bag = tpctl_bag_new();
+	struct tpnl nl;
+	pid_t first, second = -1;
+	char t[256];
+	int i;
+
+	ASSERT_NE(NULL, h);
+	ASSERT_NE(NULL, bag);
+	ASSERT_EQ(0, tpnl_open(&nl));
+	ASSERT_EQ(0, tpctl_bag_set_string(bag, "k", "v"));
+	first = idle_child();
+	ASSERT_LT(0, first);
+	ASSERT_EQ(0, tpctl_pin(h, TPCTL_PID, first));
+	ASSERT_EQ(0, kill(first, SIGKILL));
+	ASSERT_EQ(first, waitpid(first, NULL, 0));
+	/* Another process may fork in between: try again. */
+	for (i = 0; i < 20 && second != first; i++) {
+		if (second > 0) {
+			kill(second, SIGKILL);
+			waitpid(second, NULL, 0);
+		}
+		ASSERT_EQ(0, next_pid_is(first));
+		second = idle_child();
+		ASSERT_LT(0, second);
+	}
+	ASSERT_EQ(first, second) TH_LOG("no fork got pid %d back", first);
+
+	EXPECT_EQ(-ESRCH, tpctl_set(h, TPCTL_PID, first, bag));
+	EXPECT_STREQ(MSG_STALE, tpctl_errmsg(h));
+	EXPECT_EQ(-ESRCH, tpctl_merge(h, TPCTL_PID, first, bag));
+	ASSERT_EQ(0, tpnl_get_text(&nl, TPNL_PID, second, t, sizeof(t)));
+	EXPECT_STREQ("", t) TH_LOG("the write reached the pid's new process");
+	/* pinned afresh, the new process is the one written */
+	ASSERT_EQ(0, tpctl_pin(h, TPCTL_PID, second));
+	EXPECT_EQ(0, tpctl_set(h, TPCTL_PID, second, bag));
+	EXPECT_EQ(-EINVAL, tpctl_pin(h, TPCTL_SELF, 0));
+
+	kill(second, SIGKILL);
+	waitpid(second, NULL, 0);
+	tpnl_close(&nl);
+	tpctl_bag_free(bag);
+	tpctl_close(h);
 }
 
 /* ---- STATUS -------------------------------------------------------------- */
@@ -850,7 +1023,8 @@ FIXTURE_VARIANT(bad) {
 	bool has_bag;
 	const char *bag;
 	size_t bag_len;
-	uint16_t extra_type;	/* an extra attribute of 4 zero bytes */
+	uint16_t extra_type;	/* an extra attribute of zero bytes, */
+	int extra_len;		/* 4 of them unless given (PAD: none) */
 	size_t trailer;		/* garbage bytes after the attributes */
 	uint16_t flags;		/* more nlmsg_flags */
 	uint8_t reserved;
@@ -1033,6 +1207,23 @@ FIXTURE_VARIANT_ADD(bad, get_with_no_trim) {
 FIXTURE_VARIANT_ADD(bad, set_with_pad) {
 	CMD_SET, BAG("\x01" "x"), .extra_type = TRACINGPLANE_A_PAD,
 	EINV("Unsupported attribute", B_EXTRA) };
+/* START_TIME: 8 bytes, with a target, the target's */
+FIXTURE_VARIANT_ADD(bad, clear_start_time_4_bytes) {
+	CMD_CLEAR, .target = T_CHILD, TPID, .extra_type = TRACINGPLANE_A_START_TIME,
+	EINV(MSG_LEN, B_EXTRA) };
+FIXTURE_VARIANT_ADD(bad, set_start_time_without_target) {
+	CMD_SET, BAG("\x01" "x"), .extra_type = TRACINGPLANE_A_START_TIME, .extra_len = 8,
+	EINV("start_time: only with pid or tid", B_EXTRA) };
+FIXTURE_VARIANT_ADD(bad, get_stale_start_time) {
+	CMD_GET, .target = T_CHILD, TPID, .extra_type = TRACINGPLANE_A_START_TIME,
+	.extra_len = 8, .err = -ESRCH, .msg = MSG_STALE, .blame = B_EXTRA };
+FIXTURE_VARIANT_ADD(bad, set_stale_start_time) {
+	CMD_SET, .target = T_CHILD, TTID, BAG("\x01" "x"),
+	.extra_type = TRACINGPLANE_A_START_TIME, .extra_len = 8,
+	.err = -ESRCH, .msg = MSG_STALE, .blame = B_EXTRA };
+FIXTURE_VARIANT_ADD(bad, status_with_start_time) {
+	CMD_STATUS, .extra_type = TRACINGPLANE_A_START_TIME, .extra_len = 8,
+	EINV(MSG_UNKNOWN, B_EXTRA) };
 FIXTURE_VARIANT_ADD(bad, status_with_pid) {
 	CMD_STATUS, .target = T_CHILD, TPID, EINV(MSG_UNKNOWN, B_TARGET) };
 FIXTURE_VARIANT_ADD(bad, status_with_pad) {
@@ -1120,11 +1311,12 @@ TEST_F(bad, rejected_and_nothing_changes)
 		tpnl_put_attr(nlh, TRACINGPLANE_A_BAGGAGE, variant->bag, variant->bag_len);
 	}
 	if (variant->extra_type || variant->blame == B_EXTRA) {
-		uint32_t zero = 0;
+		uint64_t zero = 0;
+		int len = variant->extra_len ? variant->extra_len : 4;
 
 		off_extra = nlh->nlmsg_len;
 		tpnl_put_attr(nlh, variant->extra_type, &zero,
-			      variant->extra_type == TRACINGPLANE_A_PAD ? 0 : 4);
+			      variant->extra_type == TRACINGPLANE_A_PAD ? 0 : len);
 	}
 	if (variant->trailer)
 		tpnl_put_raw(nlh, "\x01\x02\x03\x04", variant->trailer);

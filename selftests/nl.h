@@ -65,6 +65,8 @@ struct tpnl_reply {
 	bool has_bag;			/* it carried TRACINGPLANE_A_BAGGAGE */
 	size_t bag_len;
 	uint8_t *bag;			/* malloc'd copy of the baggage */
+	bool has_start_time;		/* TRACINGPLANE_A_START_TIME, 8 bytes */
+	uint64_t start_time;
 	/* STATUS */
 	char version[64];
 	bool has_max_bytes, has_mem_cap;
@@ -254,6 +256,12 @@ static inline int tpnl_attr_cb(const struct nlattr *attr, void *data)
 			memcpy(r->bag, p, len);
 		r->bag_len = len;
 		r->has_bag = true;
+		break;
+	case TRACINGPLANE_A_START_TIME:
+		if (len == 8) {
+			r->start_time = tpnl_u64(attr);
+			r->has_start_time = true;
+		}
 		break;
 	case TRACINGPLANE_A_STATUS_VERSION:
 		snprintf(r->version, sizeof(r->version), "%.*s", (int)len, (const char *)p);

@@ -1045,13 +1045,19 @@ static int cmd_get(int argc, char *argv[])
 	return status;
 }
 
-/* Reads @t's baggage, applies @a and writes it back. */
+/*
+ * Reads @t's baggage, applies @a and writes it back, to the very task it
+ * read: if @t exits in between and its number goes to another task, the
+ * write fails (the pin).
+ */
 static int update_baggage(struct tpctl *h, const struct target *t,
 			  const struct assignment *a, size_t n)
 {
 	struct tpctl_bag *bag;
 	int status;
 
+	if (t->who != TPCTL_SELF && tpctl_pin(h, t->who, t->id) < 0)
+		return fail_op(h, t);
 	if (tpctl_get(h, t->who, t->id, &bag) < 0)
 		return fail_op(h, t);
 	status = apply_assignments(bag, a, n);

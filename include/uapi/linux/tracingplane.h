@@ -14,7 +14,10 @@
  * Every command acts on the calling task unless TRACINGPLANE_A_PID (a
  * thread-group id: the process's main thread) or TRACINGPLANE_A_TID (one
  * thread) names another task, resolved in the caller's pid namespace.
- * At most one of the two may be given.
+ * At most one of the two may be given, and with it TRACINGPLANE_A_START_TIME,
+ * which a GET reply carries: the request then fails with ESRCH unless the
+ * task now known by that number is the one that started then (a number
+ * read earlier may have gone to another task since).
  */
 enum tracingplane_cmd {
 	TRACINGPLANE_CMD_UNSPEC,
@@ -75,6 +78,12 @@ enum tracingplane_attr {
 	 * it such a result is trimmed, with the overflow marker)
 	 */
 	TRACINGPLANE_A_NO_TRIM,
+	/*
+	 * u64: when the task started, in nanoseconds of the boottime clock
+	 * (/proc/PID/stat's starttime, in clock ticks); GET replies, and
+	 * every request that names a task by PID or TID
+	 */
+	TRACINGPLANE_A_START_TIME,
 
 	__TRACINGPLANE_A_MAX,
 	TRACINGPLANE_A_MAX = __TRACINGPLANE_A_MAX - 1
