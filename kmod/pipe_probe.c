@@ -25,20 +25,25 @@
 #include "pipe_probe.h"
 #include "transit.h"
 
-/* pipefifo_fops, which modules cannot name: learnt from pipe_read()'s files. */
+/*
+ * pipefifo_fops, which modules cannot name: learnt from the first pipe or
+ * FIFO seen, by a pipe probe or by tp_pipe_of().  Every open pipe or FIFO
+ * has them: fifo_open() gives them to the files of a FIFO inode.
+ */
 static const struct file_operations *tp_pipe_fops;
-
-struct pipe_inode_info *tp_pipe_of(const struct file *file)
-{
-	const struct file_operations *fops = READ_ONCE(tp_pipe_fops);
-
-	return fops && file->f_op == fops ? file->private_data : NULL;
-}
 
 static void tp_pipe_learn(const struct file *file)
 {
 	if (unlikely(!READ_ONCE(tp_pipe_fops)))
 		WRITE_ONCE(tp_pipe_fops, file->f_op);
+}
+
+struct pipe_inode_info *tp_pipe_of(const struct file *file)
+{
+	if (unlikely(!READ_ONCE(tp_pipe_fops)) &&
+	    S_ISFIFO(file_inode(file)->i_mode))
+		tp_pipe_learn(file);
+	return file->f_op == READ_ONCE(tp_pipe_fops) ? file->private_data : NULL;
 }
 
 /* pipe_write(struct kiocb *iocb, struct iov_iter *from) */

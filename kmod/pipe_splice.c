@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * splice(2), tee(2) and vmsplice(2) on pipes: kretprobes on do_splice()
- * and do_tee() (which io_uring's splice and tee call too) and on the
- * vmsplice system call.  These move bytes without pipe_read() or
+ * splice(2), sendfile(2), tee(2) and vmsplice(2) on pipes: kretprobes on
+ * do_splice() (which io_uring's splice calls too) for what leaves a pipe,
+ * on splice_file_to_pipe() for a file's bytes entering one (splice and
+ * sendfile alike: sendfile reaches it without do_splice()), on do_tee()
+ * and on the vmsplice system call.  These move bytes without pipe_read() or
  * pipe_write(), so they cannot be placed in a pipe's stream: each makes
  * the pipes it touches fuzzy (pipe.h), which never loses baggage.
  *
@@ -89,7 +91,11 @@ static int tp_splice_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-/* do_splice(in, off_in, out, off_out, len, flags) */
+/*
+ * do_splice(in, off_in, out, off_out, len, flags): from a pipe to a pipe
+ * or a file.  From a file into a pipe it calls splice_file_to_pipe(),
+ * whose own probe sees that.
+ */
 static int tp_splice_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct file *in = (struct file *)regs_get_kernel_argument(regs, 0);
@@ -97,8 +103,23 @@ static int tp_splice_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct tp_splice_op *s = (struct tp_splice_op *)ri->data;
 
 	s->from.pipe = tp_pipe_of(in);
+	if (!s->from.pipe)
+		return 1;
 	s->src = s->from.pipe;
 	s->to.pipe = tp_pipe_of(out);
+	s->to_user = false;
+	return tp_splice_begin(s);
+}
+
+/* splice_file_to_pipe(in, opipe, offset, len, flags) */
+static int tp_file_to_pipe_entry(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct tp_splice_op *s = (struct tp_splice_op *)ri->data;
+
+	s->from.pipe = NULL;
+	s->src = NULL;
+	s->to.pipe = (struct pipe_inode_info *)regs_get_kernel_argument(regs, 1);
 	s->to_user = false;
 	return tp_splice_begin(s);
 }
@@ -177,6 +198,15 @@ static struct kretprobe tp_splice_rp = {
 	.maxactive = 256,
 };
 
+static struct kretprobe tp_file_to_pipe_rp = {
+	.kp.symbol_name = "splice_file_to_pipe",
+	.kp.flags = KPROBE_FLAG_DISABLED,
+	.entry_handler = tp_file_to_pipe_entry,
+	.handler = tp_splice_ret,
+	.data_size = sizeof(struct tp_splice_op),
+	.maxactive = 256,
+};
+
 static struct kretprobe tp_tee_rp = {
 	.kp.symbol_name = "do_tee",
 	.kp.flags = KPROBE_FLAG_DISABLED,
@@ -197,13 +227,19 @@ static struct kretprobe tp_vmsplice_rp = {
 
 static struct kretprobe *tp_splice_rps[] = {
 	&tp_splice_rp,
+	&tp_file_to_pipe_rp,
 	&tp_tee_rp,
 	&tp_vmsplice_rp,
 };
 
 static long tp_splice_probe_misses(void)
 {
-	return tp_splice_rp.nmissed + tp_tee_rp.nmissed + tp_vmsplice_rp.nmissed;
+	long misses = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tp_splice_rps); i++)
+		misses += tp_splice_rps[i]->nmissed;
+	return misses;
 }
 
 static void tp_splice_arm(bool on)

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 
 #include "kselftest_harness.h"
@@ -405,27 +406,62 @@ TEST_F(pipe, closing_frees_everything)
 	EXPECT_EQ(0, tp_transit_wait_empty(&ts, 60));
 }
 
-/* splice(2) from a file into a pipe brings the splicer's baggage. */
-TEST_F(pipe, splice_into_a_pipe_keeps_baggage)
+/* ---- a file's bytes into a pipe: splice(2) and sendfile(2) ---------------- */
+
+static int file_fd = -1, pipe_wfd = -1;
+
+static int splice_100(void *arg)
+{
+	loff_t off = 0;
+
+	return splice(file_fd, &off, pipe_wfd, NULL, 100, 0) != 100;
+}
+
+/* sendfile() into a pipe never goes through do_splice(). */
+static int sendfile_100(void *arg)
+{
+	off_t off = 0;
+
+	return sendfile(pipe_wfd, file_fd, &off, 100) != 100;
+}
+
+/*
+ * 100 bytes of a file enter a pipe between two writes, by a task whose
+ * baggage is "sf": each reader is credited with the baggage of exactly
+ * what it read, before, during and after.
+ */
+static void file_into_pipe(struct __test_metadata *_metadata, int fd[2],
+			   struct tp_reports *r, int (*move)(void *))
 {
 	char path[] = "/tmp/tp-splice-XXXXXX";
-	int file = mkstemp(path);
-	pid_t pid;
+	char buf[100];
 
-	ASSERT_LE(0, file);
-	ASSERT_EQ(0, tp_write_all(file, "0123456789", 10));
-	pid = fork();
-	if (pid == 0) {
-		loff_t off = 0;
-
-		_exit(tp_set_bag("splicer") ||
-		      splice(file, &off, self->fd[1], NULL, 10, 0) != 10);
-	}
-	ASSERT_EQ(0, tp_wait(pid));
-	ASSERT_EQ(0, tp_reader(self->fd[0], NULL, 10, 0, self->r, 0, true));
-	EXPECT_STREQ("splicer", self->r->text[0]);
-	close(file);
+	file_fd = mkstemp(path);
+	ASSERT_LE(0, file_fd);
+	memset(buf, 'f', sizeof(buf));
+	ASSERT_EQ(0, tp_write_all(file_fd, buf, sizeof(buf)));
+	pipe_wfd = fd[1];
+	ASSERT_EQ(0, tp_writer(fd[1], "w1", 10, 'a', true));
+	ASSERT_EQ(0, tp_reader(fd[0], NULL, 10, 0, r, 0, true));
+	ASSERT_EQ(0, tp_wait(tp_spawn("sf", move, NULL)));
+	ASSERT_EQ(0, tp_writer(fd[1], "w2", 10, 'b', true));
+	ASSERT_EQ(0, tp_reader(fd[0], NULL, 100, 0, r, 1, true));
+	ASSERT_EQ(0, tp_reader(fd[0], NULL, 10, 0, r, 2, true));
+	EXPECT_STREQ("w1", r->text[0]);
+	EXPECT_STREQ("sf", r->text[1]);
+	EXPECT_STREQ("w2", r->text[2]);
+	close(file_fd);
 	unlink(path);
+}
+
+TEST_F(pipe, splice_into_a_pipe_is_byte_accurate)
+{
+	file_into_pipe(_metadata, self->fd, self->r, splice_100);
+}
+
+TEST_F(pipe, sendfile_into_a_pipe_is_byte_accurate)
+{
+	file_into_pipe(_metadata, self->fd, self->r, sendfile_100);
 }
 
 TEST_F(pipe, vmsplice_into_a_pipe_keeps_baggage)

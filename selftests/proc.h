@@ -11,9 +11,11 @@
 #define TP_SELFTEST_PROC_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,10 +264,39 @@ static inline int tp_helper_selfcheck(void)
 }
 
 /*
+ * --vmsplice-first: with a module that has seen no pipe at work yet (the
+ * first thing after insmod), vmsplice a page with my baggage into a new
+ * pipe; the child that reads it must get that baggage.
+ */
+static inline int tp_helper_vmsplice_first(void)
+{
+	static char page[4096] __attribute__((aligned(4096))) = "first";
+	struct iovec iov = { page, sizeof(page) };
+	char text[256] = "";
+	int fd[2], status = -1;
+	pid_t pid;
+
+	if (tp_self_op(TRACINGPLANE_CMD_SET, "first") || pipe(fd) ||
+	    vmsplice(fd[1], &iov, 1, 0) != sizeof(page))
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		_exit(tp_self_op(TRACINGPLANE_CMD_CLEAR, NULL) ||
+		      tp_read_full(fd[0], page, sizeof(page)) ||
+		      tp_self_text(text, sizeof(text)) || strcmp(text, "first"));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 1;
+	tp_self_op(TRACINGPLANE_CMD_CLEAR, NULL);
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : 1;
+}
+
+/*
  * Helper modes of every selftest binary, run before the harness:
  *   --report FD [N]   exec itself N more times, then write its baggage
  *                     as text to FD and exit 0 (1: GET failed);
- *   --status, --hold N FILE, --churn, --selfcheck: for selftests/run.
+ *   --status, --hold N FILE, --churn, --selfcheck, --vmsplice-first:
+ *                     for selftests/run.
  */
 static inline int tp_helper_main(int argc, char **argv)
 {
@@ -290,6 +321,8 @@ static inline int tp_helper_main(int argc, char **argv)
 		return tp_helper_churn();
 	if (argc == 2 && !strcmp(argv[1], "--selfcheck"))
 		return tp_helper_selfcheck();
+	if (argc == 2 && !strcmp(argv[1], "--vmsplice-first"))
+		return tp_helper_vmsplice_first();
 	return -1;
 }
 
