@@ -390,63 +390,56 @@ void tp_pipe_read_begin(struct tp_pipe_op *op)
 }
 
 /*
- * Under st->lock: the baggage of the @ret bytes @op read, which lie in
- * [op->start, end): the ranges there, and the writes in flight that
- * began before end.
+ * Under st->lock: into *@out the baggage of the @ret bytes @op read,
+ * which lie in [op->start, end): the ranges there, and the writes in
+ * flight that began before end.  -ENOMEM leaves *@out alone.
  */
-static struct tp_bag *tp_pipe_read_bag(struct tp_pipe *st,
-				       struct tp_pipe_op *op, long ret)
+static int tp_pipe_read_bag(struct tp_pipe *st, struct tp_pipe_op *op,
+			    long ret, struct tp_bag **out)
 {
 	u64 end = st->r_done + ret + st->r_req;
 	struct tp_pipe_writer *w;
 	struct tp_bag *bag = NULL;
 	int writers = 0;
 
-	if (st->fuzzy) {
-		tp_pipe_whole(st, &bag);
-		return bag;
-	}
+	if (st->fuzzy)
+		return tp_pipe_whole(st, out);
 	/* Nothing past what was (or is being) written can have been read. */
 	end = max(min(end, st->w_done + st->w_req), op->start + ret);
 	if (tp_stream_collect(&st->ranges, op->start, end, GFP_ATOMIC, &bag))
-		return NULL;
+		return -ENOMEM;
 	hlist_for_each_entry(w, &st->writers, node) {
 		if (w->start >= end)
 			continue;
 		writers++;
-		if (tp_limit_merge(&bag, w->bag, GFP_ATOMIC))
-			break;
+		if (tp_limit_merge(&bag, w->bag, GFP_ATOMIC)) {
+			tp_bag_put(bag);
+			return -ENOMEM;
+		}
 	}
 	if (end - op->start > ret || writers > 1)
 		atomic_long_inc(&tp_stats.overapprox);
-	return bag;
+	*out = bag;
+	return 0;
 }
 
-/* The baggage of @pipe as a whole, a new reference (NULL: none). */
-static struct tp_bag *tp_pipe_all(struct tp_pipe *st)
+/*
+ * Under st->lock: @op, counted by @st, read @ret bytes, whose baggage
+ * goes into *@bag.  The counts move even when that fails.
+ */
+static int tp_pipe_read_done(struct tp_pipe *st, struct tp_pipe_op *op,
+			     long ret, struct tp_bag **bag)
 {
-	struct tp_bag *bag = NULL;
-
-	spin_lock(&st->lock);
-	tp_pipe_whole(st, &bag);
-	spin_unlock(&st->lock);
-	return bag;
-}
-
-/* Under st->lock: @op, counted by @st, read @ret bytes. */
-static struct tp_bag *tp_pipe_read_done(struct tp_pipe *st,
-					struct tp_pipe_op *op, long ret)
-{
-	struct tp_bag *bag = NULL;
+	int err = 0;
 
 	hlist_del(&op->node);
 	st->r_req -= op->len;
 	if (ret > 0) {
-		bag = tp_pipe_read_bag(st, op, ret);
+		err = tp_pipe_read_bag(st, op, ret, bag);
 		st->r_done += ret;
 		tp_pipe_forget(st);
 	}
-	return bag;
+	return err;
 }
 
 /*
@@ -468,22 +461,24 @@ void tp_pipe_read_end(struct tp_pipe_op *op, long ret)
 	struct tp_pipe *st = READ_ONCE(op->st) ?: tp_pipe_find(op->pipe);
 	struct tp_bag *bag = NULL;
 	bool moot = false;
+	int err = 0;
 
 	if (st) {
 		spin_lock(&st->lock);
 		/* Counted at entry, or adopted since: under st->lock. */
 		if (op->st)
-			bag = tp_pipe_read_done(st, op, ret);
+			err = tp_pipe_read_done(st, op, ret, &bag);
 		else if (ret > 0)
 			/* Began before the state, unadopted: it is fuzzy. */
-			tp_pipe_whole(st, &bag);
-		moot = ret > 0 && tp_pipe_reader_holds(st, bag, ver);
+			err = tp_pipe_whole(st, &bag);
+		moot = ret > 0 && !err && tp_pipe_reader_holds(st, bag, ver);
 		spin_unlock(&st->lock);
 	}
 	tp_pipe_leave(op, st);
 	if (moot)
 		tp_bag_put(bag);
-	else if (ret > 0)
+	/* No memory for the read's baggage: its credit goes without. */
+	else if (ret > 0 && !err)
 		tp_credit_reader(bag);
 }
 
@@ -530,11 +525,18 @@ void tp_pipe_splice_abandon(struct tp_pipe_op *op)
 	tp_pipe_leave(op, NULL);
 }
 
-struct tp_bag *tp_pipe_bag(struct pipe_inode_info *pipe)
+int tp_pipe_bag(struct pipe_inode_info *pipe, struct tp_bag **out)
 {
 	struct tp_pipe *st = tp_pipe_find(pipe);
+	int err = 0;
 
-	return st ? tp_pipe_all(st) : NULL;
+	*out = NULL;
+	if (st) {
+		spin_lock(&st->lock);
+		err = tp_pipe_whole(st, out);
+		spin_unlock(&st->lock);
+	}
+	return err;
 }
 
 int tp_pipe_init(void)

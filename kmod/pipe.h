@@ -58,8 +58,11 @@ void tp_pipe_splice_end(struct tp_pipe_op *op, bool into, struct tp_bag *bag);
 /* Instead of *_end(), when @op->pipe may be gone: only stops counting. */
 void tp_pipe_splice_abandon(struct tp_pipe_op *op);
 
-/* The merge of all baggage in @pipe now, a new reference (NULL: none). */
-struct tp_bag *tp_pipe_bag(struct pipe_inode_info *pipe);
+/*
+ * Into *@out the merge of all baggage in @pipe now, a new reference (NULL:
+ * none); -ENOMEM, with *@out NULL, when it cannot be made.
+ */
+int tp_pipe_bag(struct pipe_inode_info *pipe, struct tp_bag **out);
 
 /* The pipe is being freed. */
 void tp_pipe_free(const struct pipe_inode_info *pipe);

@@ -48,7 +48,8 @@ static struct tp_bag *tp_splice_bag(struct pipe_inode_info *src)
 
 	if (!src)
 		return bag;
-	theirs = tp_pipe_bag(src);
+	/* Without memory for @src's, the bytes go with the caller's only. */
+	tp_pipe_bag(src, &theirs);
 	tp_limit_merge(&bag, theirs, GFP_ATOMIC);
 	tp_bag_put(theirs);
 	return bag;
@@ -83,9 +84,12 @@ static int tp_splice_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		tp_bag_put(bag);
 	}
 	if (s->from.pipe) {
-		bag = s->to_user && ret > 0 ? tp_pipe_bag(s->from.pipe) : NULL;
+		/* Without memory for the pipe's baggage, no credit at all. */
+		bool read = s->to_user && ret > 0 &&
+			    !tp_pipe_bag(s->from.pipe, &bag);
+
 		tp_pipe_splice_end(&s->from, false, NULL);
-		if (s->to_user && ret > 0)
+		if (read)
 			tp_credit_reader(bag);
 	}
 	return 0;
@@ -189,41 +193,24 @@ static int tp_vmsplice_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kretprobe tp_splice_rp = {
-	.kp.symbol_name = "do_splice",
-	.kp.flags = KPROBE_FLAG_DISABLED,
-	.entry_handler = tp_splice_entry,
-	.handler = tp_splice_ret,
-	.data_size = sizeof(struct tp_splice_op),
-	.maxactive = 256,
-};
+/* Instances: calls of each kind that may sleep at once. */
+#define TP_SPLICE_RP(sym, entry, ret) {					\
+	.kp.symbol_name = sym,						\
+	.kp.flags = KPROBE_FLAG_DISABLED,				\
+	.entry_handler = entry,						\
+	.handler = ret,							\
+	.data_size = sizeof(struct tp_splice_op),			\
+	.maxactive = 256,						\
+}
 
-static struct kretprobe tp_file_to_pipe_rp = {
-	.kp.symbol_name = "splice_file_to_pipe",
-	.kp.flags = KPROBE_FLAG_DISABLED,
-	.entry_handler = tp_file_to_pipe_entry,
-	.handler = tp_splice_ret,
-	.data_size = sizeof(struct tp_splice_op),
-	.maxactive = 256,
-};
-
-static struct kretprobe tp_tee_rp = {
-	.kp.symbol_name = "do_tee",
-	.kp.flags = KPROBE_FLAG_DISABLED,
-	.entry_handler = tp_tee_entry,
-	.handler = tp_splice_ret,
-	.data_size = sizeof(struct tp_splice_op),
-	.maxactive = 256,
-};
-
-static struct kretprobe tp_vmsplice_rp = {
-	.kp.symbol_name = "__x64_sys_vmsplice",
-	.kp.flags = KPROBE_FLAG_DISABLED,
-	.entry_handler = tp_vmsplice_entry,
-	.handler = tp_vmsplice_ret,
-	.data_size = sizeof(struct tp_splice_op),
-	.maxactive = 256,
-};
+static struct kretprobe tp_splice_rp =
+	TP_SPLICE_RP("do_splice", tp_splice_entry, tp_splice_ret);
+static struct kretprobe tp_file_to_pipe_rp =
+	TP_SPLICE_RP("splice_file_to_pipe", tp_file_to_pipe_entry, tp_splice_ret);
+static struct kretprobe tp_tee_rp =
+	TP_SPLICE_RP("do_tee", tp_tee_entry, tp_splice_ret);
+static struct kretprobe tp_vmsplice_rp =
+	TP_SPLICE_RP("__x64_sys_vmsplice", tp_vmsplice_entry, tp_vmsplice_ret);
 
 static struct kretprobe *tp_splice_rps[] = {
 	&tp_splice_rp,

@@ -240,6 +240,55 @@ static int fork_report(struct shared *sh)
 	return pid < 0 ? -1 : tp_wait(pid);
 }
 
+/* A child writes @len bytes to @fd with @text as its baggage. */
+static int write_as(int fd, const char *text, size_t len)
+{
+	static const char bytes[64];
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(tp_self_op(TRACINGPLANE_CMD_SET, text) ||
+		      tp_write_all(fd, bytes, len));
+	return pid < 0 ? -1 : tp_wait(pid);
+}
+
+/*
+ * A read whose baggage cannot be put together (the merge of its two
+ * writers' fails) credits nothing: a reader with the replace policy
+ * keeps its own, rather than being left with none.
+ */
+TEST_F(faults, failed_read_credit_leaves_a_replace_reader_alone)
+{
+	struct tp_status before, after;
+	char buf[20];
+	int fd[2];
+
+	if (self->unavailable)
+		SKIP(return, "no " FAIL_TP ": the kernel has no fault injection (run on the debug kernel)");
+	ASSERT_EQ(0, pipe(fd));
+	ASSERT_EQ(0, tp_self_op(TRACINGPLANE_CMD_SET, "mine"));
+	ASSERT_EQ(0, tpnl_set_read_policy(&self->t, TPNL_SELF, 0, TRACINGPLANE_READ_REPLACE));
+	ASSERT_EQ(0, write_as(fd[1], "w1", 10));
+	ASSERT_EQ(0, write_as(fd[1], "w2", 10));
+	ASSERT_EQ(0, tpnl_status(&self->t, &before));
+
+	/* The next allocation of the module in this task fails: the merge. */
+	ASSERT_EQ(0, knob_set(self, FAIL_TP "/task-filter", "Y"));
+	ASSERT_EQ(0, knob_set(self, FAIL_TP "/verbose", "0"));
+	ASSERT_EQ(0, knob_set(self, FAIL_TP "/interval", "1"));
+	ASSERT_EQ(0, knob_set(self, FAIL_TP "/times", "1"));
+	ASSERT_EQ(0, knob_set(self, FAIL_TP "/probability", "100"));
+	ASSERT_EQ(0, write_file("/proc/self/make-it-fail", "1"));
+	ASSERT_EQ((ssize_t)sizeof(buf), read(fd[0], buf, sizeof(buf)));
+	ASSERT_EQ(0, write_file("/proc/self/make-it-fail", "0"));
+
+	ASSERT_EQ(0, tpnl_status(&self->t, &after));
+	EXPECT_EQ(before.alloc_fails + 1, after.alloc_fails);
+	EXPECT_BAG(TPNL_SELF, 0, "mine");
+	close(fd[0]);
+	close(fd[1]);
+}
+
 TEST_F_TIMEOUT(faults, stress, 1200)
 {
 	char text[8192], want[256], atom[64];
