@@ -122,7 +122,7 @@ static struct kretprobe *tp_pipe_rps[] = {
 };
 
 static struct tp_kprobe tp_pipe_free_kp[] = {
-	TP_KPROBE("free_pipe_info", tp_pipe_free_pre, KPROBE_FLAG_DISABLED),
+	TP_KPROBE("free_pipe_info", tp_pipe_free_pre, 0),
 };
 
 static long tp_pipe_probe_misses(void)
@@ -131,15 +131,15 @@ static long tp_pipe_probe_misses(void)
 	       tp_kprobes_missed(tp_pipe_free_kp, ARRAY_SIZE(tp_pipe_free_kp));
 }
 
-/* The free probe armed first and disarmed last: no state outlives its pipe. */
+/*
+ * The free probe is never disarmed: a handler that began before the
+ * others were disarmed may still give a pipe its state, and that pipe
+ * may go before they are armed again.  It costs one lookup per pipe.
+ */
 static void tp_pipe_probe_arm(bool on)
 {
-	if (on)
-		tp_transit_switch(&tp_pipe_free_kp[0].kp, true);
 	tp_transit_switch(&tp_pipe_read_rp.kp, on);
 	tp_transit_switch(&tp_pipe_write_rp.kp, on);
-	if (!on)
-		tp_transit_switch(&tp_pipe_free_kp[0].kp, false);
 }
 
 /* Pipes holding baggage keep the probes armed. */
@@ -154,7 +154,7 @@ static struct tp_transit_probes tp_pipe_probes = {
 	.busy = tp_pipe_probe_busy,
 };
 
-/* Registered disarmed: the transit layer arms them. */
+/* The read and write probes registered disarmed: the transit layer arms them. */
 int tp_pipe_probe_init(void)
 {
 	int err = tp_register_kprobes(tp_pipe_free_kp,
