@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 
 #include "atom.h"
 #include "fault.h"
@@ -83,6 +84,13 @@ static void __exit tp_exit(void)
 	/* Last: a request still in flight above may consult the knobs. */
 	tp_fault_exit();
 	tp_check_leaks();
+	/*
+	 * A task_work of ours (credit.c, pipe_sync.c) drops its reference on
+	 * the module as its last act, then still returns through our text:
+	 * wait until every task has left it, by a voluntary switch or a
+	 * return to user space.
+	 */
+	synchronize_rcu_tasks();
 }
 
 module_init(tp_init);
