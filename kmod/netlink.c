@@ -76,7 +76,9 @@ static struct nlattr *tp_nl_target_attr(struct genl_info *info)
 /*
  * Is @task the one the request's START_TIME, if any, says started then?
  * De_thread() gives a thread that execs the leader's start time, so a
- * process keeps its own across exec.
+ * process keeps its own across exec.  Asked only once the caller may
+ * read or change @task: it would otherwise learn start times that a GET
+ * would not tell it.
  */
 static bool tp_nl_started_then(struct genl_info *info,
 			       const struct task_struct *task)
@@ -136,10 +138,6 @@ static struct task_struct *tp_nl_target(struct genl_info *info)
 	if (task->flags & PF_EXITING) {
 		put_task_struct(task);
 		tp_nl_target_err(info, attr, "task is exiting");
-		return ERR_PTR(-ESRCH);
-	}
-	if (!tp_nl_started_then(info, task)) {
-		put_task_struct(task);
 		return ERR_PTR(-ESRCH);
 	}
 	return task;
@@ -266,6 +264,11 @@ static int tp_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 				 "reading another task's baggage needs CAP_SYS_PTRACE, or the same uids and gids and a dumpable target");
 		return -EPERM;
 	}
+	if (!tp_nl_started_then(info, task)) {
+		up_read(&task->signal->exec_update_lock);
+		put_task_struct(task);
+		return -ESRCH;
+	}
 	bag = tp_task_get(task, &ti.policy);
 	ti.start_time = task->start_boottime;
 	up_read(&task->signal->exec_update_lock);
@@ -386,6 +389,10 @@ static int tp_nl_write(struct sk_buff *skb, struct genl_info *info,
 		err = -EPERM;
 		goto out_task;
 	}
+	if (!tp_nl_started_then(info, task)) {
+		err = -ESRCH;
+		goto out_task;
+	}
 
 	err = tp_task_update(task, update, &change, bag);
 	if (err == -ESRCH)
@@ -456,6 +463,8 @@ static int tp_nl_set_read_policy_doit(struct sk_buff *skb, struct genl_info *inf
 		tp_nl_target_err(info, tp_nl_target_attr(info),
 				 "changing another task's read policy needs CAP_SYS_ADMIN");
 		err = -EPERM;
+	} else if (!tp_nl_started_then(info, task)) {
+		err = -ESRCH;
 	} else {
 		err = tp_task_set_read_policy(task,
 				nla_get_u8(info->attrs[TRACINGPLANE_A_READ_POLICY]));

@@ -40,10 +40,13 @@ static void tp_pipe_learn(const struct file *file)
 
 struct pipe_inode_info *tp_pipe_of(const struct file *file)
 {
+	const struct file_operations *fops;
+
 	if (unlikely(!READ_ONCE(tp_pipe_fops)) &&
 	    S_ISFIFO(file_inode(file)->i_mode))
 		tp_pipe_learn(file);
-	return file->f_op == READ_ONCE(tp_pipe_fops) ? file->private_data : NULL;
+	fops = READ_ONCE(tp_pipe_fops);
+	return fops && file->f_op == fops ? file->private_data : NULL;
 }
 
 /* pipe_write(struct kiocb *iocb, struct iov_iter *from) */

@@ -85,10 +85,11 @@ enum tp_opt_found tp_opt_scan(const u8 *opts, size_t len, struct tp_opt_id id,
 		}
 		if (opt[0] == TP_OPT_MD5 || opt[0] == TP_OPT_AO)
 			scan->auth = true;
-		/* Too short for any ExID (RFC 6994): nobody's, so ours. */
-		if (opt[0] == id.kind && opt[1] < TP_OPT_HDR_LEN)
-			scan->found = TP_OPT_FOUND_BAD;
-		else if (tp_opt_is_ours(opt, opt[1], id))
+		/*
+		 * Too short for an ExID, an option of our kind names no
+		 * experiment: perhaps one older than RFC 6994's.  Not ours.
+		 */
+		if (tp_opt_is_ours(opt, opt[1], id))
 			tp_opt_found(scan, opt, opt[1]);
 		pos += opt[1];
 	}

@@ -6,6 +6,7 @@
  * request, which must fail with the documented errno and extack message
  * and change nothing (Documentation/netlink.rst).
  */
+#include <linux/sched.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 
@@ -442,19 +443,24 @@ static pid_t idle_child(void)
 	return pid;
 }
 
-/* Makes the next fork's pid @pid (root, the initial pid namespace). */
-static int next_pid_is(pid_t pid)
+/*
+ * A child that waits to be killed, with pid @pid (clone3()'s set_tid:
+ * root, the initial pid namespace); -1 if that pid is taken.
+ */
+static pid_t idle_child_at(pid_t pid)
 {
-	char val[16];
-	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
-	int n = snprintf(val, sizeof(val), "%d", pid - 1);
-	int ok;
+	struct clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+	long ret = syscall(SYS_clone3, &args, sizeof(args));
 
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, (size_t)n) == n;
-	close(fd);
-	return ok ? 0 : -1;
+	if (ret == 0) {
+		pause();
+		_exit(0);
+	}
+	return (pid_t)ret;
 }
 
 /*
@@ -466,9 +472,8 @@ TEST(pin_refuses_a_reused_pid)
 	struct tpctl *h = tpctl_open();
 	struct tpctl_bag *bag = tpctl_bag_new();
 	struct tpnl nl;
-	pid_t first, second = -1;
+	pid_t first, second;
 	char t[256];
-	int i;
 
 	ASSERT_NE(NULL, h);
 	ASSERT_NE(NULL, bag);
@@ -479,17 +484,8 @@ TEST(pin_refuses_a_reused_pid)
 	ASSERT_EQ(0, tpctl_pin(h, TPCTL_PID, first));
 	ASSERT_EQ(0, kill(first, SIGKILL));
 	ASSERT_EQ(first, waitpid(first, NULL, 0));
-	/* Another process may fork in between: try again. */
-	for (i = 0; i < 20 && second != first; i++) {
-		if (second > 0) {
-			kill(second, SIGKILL);
-			waitpid(second, NULL, 0);
-		}
-		ASSERT_EQ(0, next_pid_is(first));
-		second = idle_child();
-		ASSERT_LT(0, second);
-	}
-	ASSERT_EQ(first, second) TH_LOG("no fork got pid %d back", first);
+	second = idle_child_at(first);
+	ASSERT_EQ(first, second) TH_LOG("pid %d not reused: %s", first, strerror(errno));
 
 	EXPECT_EQ(-ESRCH, tpctl_set(h, TPCTL_PID, first, bag));
 	EXPECT_STREQ(MSG_STALE, tpctl_errmsg(h));

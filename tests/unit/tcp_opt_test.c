@@ -127,10 +127,6 @@ TEST(malformed)
 	/* length past the end, and below 2, on our option */
 	EXPECT_EQ(TP_OPT_FOUND_BAD, SCAN(&s, 253, 40, 0x74, 0x70, 0, 1, 0, 'x'));
 	EXPECT_EQ(TP_OPT_FOUND_BAD, SCAN(&s, 253, 1, 0x74, 0x70));
-	/* our kind too short for an ExID, alone or before our fragment */
-	EXPECT_EQ(TP_OPT_FOUND_BAD, SCAN(&s, 253, 2));
-	EXPECT_EQ(TP_OPT_FOUND_BAD, SCAN(&s, 253, 3, 0x74, 1, 1));
-	EXPECT_EQ(TP_OPT_FOUND_BAD, SCAN(&s, 253, 2, 253, 4, 0x74, 0x70));
 }
 
 /* Not ours: another ExID, another kind, or after where TCP stops. */
@@ -146,6 +142,11 @@ TEST(not_ours)
 	EXPECT_EQ(TP_OPT_NONE, SCAN(&s, 8, 1, 253, 4, 0x74, 0x70));
 	EXPECT_EQ(TP_OPT_NONE, SCAN(&s, 253));
 	EXPECT_EQ(TP_OPT_NONE, SCAN(&s, 253, 4, 0x74));
+	/* our kind too short for an ExID: no experiment's, not ours */
+	EXPECT_EQ(TP_OPT_NONE, SCAN(&s, 253, 2));
+	EXPECT_EQ(TP_OPT_NONE, SCAN(&s, 253, 3, 0x74, 1, 1));
+	/* and it does not hide our option after it */
+	EXPECT_EQ(TP_OPT_FOUND_CAP, SCAN(&s, 253, 2, 253, 4, 0x74, 0x70));
 }
 
 TEST(signed_segments_are_seen)

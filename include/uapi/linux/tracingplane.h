@@ -80,8 +80,9 @@ enum tracingplane_attr {
 	TRACINGPLANE_A_NO_TRIM,
 	/*
 	 * u64: when the task started, in nanoseconds of the boottime clock
-	 * (/proc/PID/stat's starttime, in clock ticks); GET replies, and
-	 * every request that names a task by PID or TID
+	 * of the initial time namespace (there, /proc/PID/stat's starttime
+	 * in clock ticks); GET replies, and every request that names a task
+	 * by PID or TID
 	 */
 	TRACINGPLANE_A_START_TIME,
 
