@@ -42,8 +42,7 @@ struct pipe_inode_info *tp_pipe_of(const struct file *file)
 {
 	const struct file_operations *fops;
 
-	if (unlikely(!READ_ONCE(tp_pipe_fops)) &&
-	    S_ISFIFO(file_inode(file)->i_mode))
+	if (S_ISFIFO(file_inode(file)->i_mode))
 		tp_pipe_learn(file);
 	fops = READ_ONCE(tp_pipe_fops);
 	return fops && file->f_op == fops ? file->private_data : NULL;

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
-#include "proc.h"
+#include "transit.h"
 
 #define FAIL_TP		"/sys/kernel/debug/fail_tracingplane"
 #define FAILSLAB	"/sys/kernel/debug/failslab"
@@ -240,18 +240,6 @@ static int fork_report(struct shared *sh)
 	return pid < 0 ? -1 : tp_wait(pid);
 }
 
-/* A child writes @len bytes to @fd with @text as its baggage. */
-static int write_as(int fd, const char *text, size_t len)
-{
-	static const char bytes[64];
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(tp_self_op(TRACINGPLANE_CMD_SET, text) ||
-		      tp_write_all(fd, bytes, len));
-	return pid < 0 ? -1 : tp_wait(pid);
-}
-
 /*
  * A read whose baggage cannot be put together (the merge of its two
  * writers' fails) credits nothing: a reader with the replace policy
@@ -268,8 +256,8 @@ TEST_F(faults, failed_read_credit_leaves_a_replace_reader_alone)
 	ASSERT_EQ(0, pipe(fd));
 	ASSERT_EQ(0, tp_self_op(TRACINGPLANE_CMD_SET, "mine"));
 	ASSERT_EQ(0, tpnl_set_read_policy(&self->t, TPNL_SELF, 0, TRACINGPLANE_READ_REPLACE));
-	ASSERT_EQ(0, write_as(fd[1], "w1", 10));
-	ASSERT_EQ(0, write_as(fd[1], "w2", 10));
+	ASSERT_EQ(0, tp_writer(fd[1], "w1", 10, 'a', true));
+	ASSERT_EQ(0, tp_writer(fd[1], "w2", 10, 'b', true));
 	ASSERT_EQ(0, tpnl_status(&self->t, &before));
 
 	/* The next allocation of the module in this task fails: the merge. */
