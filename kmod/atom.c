@@ -92,20 +92,28 @@ int tp_varint_get(const u8 *in, size_t avail, u32 *val)
 /* ---- atoms ---------------------------------------------------------------- */
 
 /*
- * Atoms usually differ early; a byte loop over the first bytes beats a
- * memcmp call there, and memcmp takes over for long shared prefixes.
+ * Atoms usually differ early: their first eight bytes, compared as one
+ * big-endian word, settle most comparisons; memcmp takes the rest.
  */
-#define TP_CMP_INLINE_BYTES	8
+#define TP_CMP_WORD_BYTES	8
 
 static inline int tp_cmp(const u8 *a, u32 alen, const u8 *b, u32 blen)
 {
 	u32 n = alen < blen ? alen : blen;
-	u32 i;
+	u32 i = 0;
 	int c;
 
-	for (i = 0; i < n && i < TP_CMP_INLINE_BYTES; i++) {
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
+	if (n >= TP_CMP_WORD_BYTES) {
+		u64 x = tp_load_be64(a), y = tp_load_be64(b);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		i = TP_CMP_WORD_BYTES;
+	} else {
+		for (; i < n; i++) {
+			if (a[i] != b[i])
+				return a[i] < b[i] ? -1 : 1;
+		}
 	}
 	if (n > i) {
 		c = memcmp(a + i, b + i, n - i);
@@ -264,82 +272,59 @@ int tp_bag_deserialize(const u8 *buf, size_t len, gfp_t gfp,
 
 /* ---- merge ------------------------------------------------------------------ */
 
-/* One input of a merge: its current atom and the bytes that encode it. */
-struct tp_side {
-	struct tp_atom_iter it;
-	const u8 *start;	/* varint of the current atom */
-	const u8 *atom;
-	u32 len;
-	u32 left;		/* atoms not yet consumed, current included */
-};
-
-static void tp_side_next(struct tp_side *s)
+/* Appends the @n bytes at @from, or only counts them when !@out. */
+static inline void tp_emit(u8 *out, u32 *len, const u8 *from, size_t n)
 {
-	s->start = s->it.pos;
-	if (!s->left || !--s->left)
-		return;
-	tp_iter_next(&s->it, &s->atom, &s->len);
-}
-
-static void tp_side_init(struct tp_side *s, const struct tp_bag *bag)
-{
-	tp_atom_iter_init(&s->it, bag);
-	s->start = s->it.pos;
-	s->left = tp_bag_count(bag);
-	if (s->left)
-		tp_iter_next(&s->it, &s->atom, &s->len);
-}
-
-/* Appends the current atom of @s, or only counts its bytes when !@out. */
-static void tp_side_emit(const struct tp_side *s, u8 *out, u32 *len)
-{
-	u32 n = s->it.pos - s->start;
-
-	if (out)
-		memcpy(out + *len, s->start, n);
-	*len += n;
-}
-
-/* Appends everything @s has left: the tail is already sorted. */
-static void tp_side_emit_rest(const struct tp_side *s, u8 *out, u32 *len)
-{
-	u32 n = s->it.end - s->start;
-
 	if (out && n)
-		memcpy(out + *len, s->start, n);
+		memcpy(out + *len, from, n);
 	*len += n;
 }
 
 /*
  * Walks @a and @b in step and emits their union.  Run twice: once with
  * @out NULL to size the result (and learn whether it is one of the inputs),
- * once to fill it.  Equal atoms have equal encodings, so they are copied
- * verbatim from whichever side holds them.
+ * once to fill it.  Equal atoms have equal encodings, so each atom is
+ * copied verbatim, varint included, from a side that holds it: x and y
+ * point at the varint of each side's current atom.
  */
 static u32 tp_merge_walk(const struct tp_bag *a, const struct tp_bag *b,
 			 u8 *out, u32 *count)
 {
-	struct tp_side x, y;
+	struct tp_atom_iter xi, yi;
+	const u8 *x, *y, *xa, *ya;
+	u32 xl, yl;
 	u32 len = 0;
-	u32 n = 0;
+	u32 common = 0;
 
-	tp_side_init(&x, a);
-	tp_side_init(&y, b);
-	while (x.left && y.left) {
-		int c = tp_cmp(x.atom, x.len, y.atom, y.len);
+	tp_atom_iter_init(&xi, a);
+	tp_atom_iter_init(&yi, b);
+	x = xi.pos;
+	y = yi.pos;
+	if (!tp_iter_next(&xi, &xa, &xl) || !tp_iter_next(&yi, &ya, &yl))
+		goto rest;
+	for (;;) {
+		int c = tp_cmp(xa, xl, ya, yl);
 
-		tp_side_emit(c <= 0 ? &x : &y, out, &len);
-		n++;
-		if (c <= 0)
-			tp_side_next(&x);
-		if (c >= 0)
-			tp_side_next(&y);
+		if (c > 0)
+			tp_emit(out, &len, y, yi.pos - y);
+		if (c >= 0) {
+			y = yi.pos;
+			common += !c;
+		}
+		if (c <= 0) {
+			tp_emit(out, &len, x, xi.pos - x);
+			x = xi.pos;
+			if (!tp_iter_next(&xi, &xa, &xl))
+				break;
+		}
+		if (c >= 0 && !tp_iter_next(&yi, &ya, &yl))
+			break;
 	}
-	if (x.left)
-		tp_side_emit_rest(&x, out, &len);
-	if (y.left)
-		tp_side_emit_rest(&y, out, &len);
-	*count = n + x.left + y.left;
+rest:
+	/* One side is spent; the other's tail is sorted: copy it whole. */
+	tp_emit(out, &len, x, xi.end - x);
+	tp_emit(out, &len, y, yi.end - y);
+	*count = tp_bag_count(a) + tp_bag_count(b) - common;
 	return len;
 }
 

@@ -15,6 +15,7 @@
 #include <linux/refcount.h>
 #include <linux/atomic.h>
 #include <linux/rcupdate.h>
+#include <asm/unaligned.h>
 
 #include "fault.h"
 
@@ -26,6 +27,7 @@ typedef atomic_long_t tp_counter_t;
 #define tp_refcount_dec_and_test(r)	refcount_dec_and_test(r)
 #define tp_counter_add(c, v)		atomic_long_add(v, c)
 #define tp_counter_read(c)		atomic_long_read(c)
+#define tp_load_be64(p)			get_unaligned_be64(p)
 
 /* Readers take references under RCU, so the memory must outlive them. */
 typedef struct rcu_head tp_rcu_head_t;
@@ -39,6 +41,7 @@ typedef struct rcu_head tp_rcu_head_t;
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <endian.h>
 
 typedef uint8_t u8;
 typedef uint32_t u32;
@@ -58,6 +61,14 @@ typedef long tp_counter_t;
 	(__atomic_sub_fetch(&(r)->refs, 1, __ATOMIC_ACQ_REL) == 0)
 #define tp_counter_add(c, v)	__atomic_add_fetch((c), (v), __ATOMIC_RELAXED)
 #define tp_counter_read(c)	__atomic_load_n((c), __ATOMIC_RELAXED)
+
+static inline u64 tp_load_be64(const u8 *p)
+{
+	u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
 
 /* Userspace frees at once: no reader can hold a blob without a reference. */
 typedef struct { char unused[0]; } tp_rcu_head_t;

@@ -76,16 +76,25 @@ static size_t next_atom_bytes(const struct tp_bag *bag, u32 skip)
 
 TEST(merge_matches_sorted_union)
 {
+	/*
+	 * Shared prefixes shorter than, as long as and longer than the word
+	 * tp_atom_cmp() compares first; 0xff and 0x7f tell a signed compare.
+	 */
+	static const uint8_t prefix[] = "\xff\x7f" "ab\x00\xff" "ba" "\x7f\xff" "abc";
+	static const size_t prefix_lens[] = { 0, 5, 7, 8, 9, 12 };
 	struct tu_rng rng;
 	int i;
 
 	tu_rng_init(&rng, "merge_matches_sorted_union");
 	for (i = 0; i < ROUNDS; i++) {
+		size_t plen = prefix_lens[i % (sizeof(prefix_lens) / sizeof(prefix_lens[0]))];
 		struct tu_atoms la, lb, both;
 		struct tp_bag *a, *b, *ab, *expect;
 
 		tu_random_atoms(&rng, &la, HALF, 6);
 		tu_random_atoms(&rng, &lb, HALF, 6);
+		tu_prefix_atoms(&la, prefix, plen);
+		tu_prefix_atoms(&lb, prefix, plen);
 		both = la;
 		memcpy(both.a + la.n, lb.a, lb.n * sizeof(lb.a[0]));
 		both.n = la.n + lb.n;

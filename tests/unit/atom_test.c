@@ -161,6 +161,15 @@ TEST(atom_order_is_bytewise_with_prefix_first)
 	/* Bytes compare unsigned: 0xff sorts after 0x7f. */
 	ASSERT_EQ(-1, cmp(RAW("\x7f"), RAW("\xff")));
 	ASSERT_EQ(1, cmp(RAW("b"), RAW("abc")));
+	/* Atoms of eight bytes or more compare their first eight as a word. */
+	ASSERT_EQ(0, cmp(RAW("abcdefghij"), RAW("abcdefghij")));
+	ASSERT_EQ(-1, cmp(RAW("abcdefgh"), RAW("abcdefgi")));
+	ASSERT_EQ(-1, cmp(RAW("\x7f" "bcdefgh"), RAW("\xff" "bcdefgh")));
+	ASSERT_EQ(1, cmp(RAW("abcdefgz"), RAW("abcdefghij")));
+	ASSERT_EQ(-1, cmp(RAW("zbcdefga"), RAW("zbcdefhA")));
+	ASSERT_EQ(-1, cmp(RAW("abcdefgh"), RAW("abcdefgh\x00")));
+	ASSERT_EQ(-1, cmp(RAW("abcdefgh\x7f"), RAW("abcdefgh\xff")));
+	ASSERT_EQ(1, cmp(RAW("abcdefghij\xff"), RAW("abcdefghij\x00\xff")));
 }
 
 /* ---- validation ---------------------------------------------------------------- */

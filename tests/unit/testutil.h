@@ -142,11 +142,41 @@ static inline struct tp_bag *tu_bag_by_merge(const struct tu_atoms *list)
 	return bag;
 }
 
+/*
+ * The atom order written from its definition (bytes unsigned, a prefix
+ * first), independent of tp_atom_cmp(), so that the sort-built baggages
+ * check the atom layer instead of repeating it.
+ */
 static inline int tu_atom_qsort_cmp(const void *x, const void *y)
 {
 	const struct tu_atom *a = x, *b = y;
+	size_t i;
 
-	return tp_atom_cmp(a->b, (uint32_t)a->len, b->b, (uint32_t)b->len);
+	for (i = 0; i < a->len && i < b->len; i++) {
+		if (a->b[i] != b->b[i])
+			return a->b[i] < b->b[i] ? -1 : 1;
+	}
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+/*
+ * Puts the @len bytes of @prefix in front of every atom of @list, so that
+ * atoms share long prefixes and compare past their first words.
+ */
+static inline void tu_prefix_atoms(struct tu_atoms *list, const uint8_t *prefix,
+				   size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		struct tu_atom *atom = &list->a[i];
+
+		if (atom->len + len > TU_ATOM_MAX)
+			abort();
+		memmove(atom->b + len, atom->b, atom->len);
+		memcpy(atom->b, prefix, len);
+		atom->len += len;
+	}
 }
 
 /*
