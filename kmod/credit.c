@@ -29,11 +29,21 @@
 #include "stats.h"
 #include "task.h"
 
+/*
+ * Baggage a task is to be credited with, and the size of the largest
+ * baggage read: under mem_cap the task's new baggage is never trimmed
+ * below that, nor below what it held (Documentation/limits.rst).
+ */
+struct tp_news {
+	struct tp_bag *bag;
+	size_t floor;
+};
+
 struct tp_credit {
 	struct rhash_head node;
 	struct task_struct *task;
 	struct callback_head work;
-	struct tp_bag *bag;		/* what the call read (merge: and more) */
+	struct tp_news news;		/* what the call read (merge: and more) */
 	struct rcu_head rcu;
 };
 
@@ -44,25 +54,38 @@ static struct rhashtable tp_credits;
 /* Lets a task without a pending credit skip the lookup. */
 static atomic_long_t tp_credit_count = ATOMIC_LONG_INIT(0);
 
-static int tp_credit_merge_update(struct tp_bag *old, void *arg,
-				  struct tp_bag **new)
+/* Gives *@new @bag (whose reference it takes) under the limits. */
+static int tp_credit_limit(struct tp_bag *bag, size_t floor,
+			   struct tp_bag **new)
 {
-	struct tp_bag *bag = tp_bag_get(old);
-	int err = tp_limit_merge(&bag, arg, GFP_KERNEL);
-
-	if (err) {
+	if (tp_limit_apply(&bag, floor, GFP_KERNEL)) {
 		tp_bag_put(bag);
-		return err;
+		return -ENOMEM;
 	}
 	*new = bag;
 	return 0;
 }
 
+static int tp_credit_merge_update(struct tp_bag *old, void *arg,
+				  struct tp_bag **new)
+{
+	const struct tp_news *news = arg;
+	struct tp_bag *merged;
+
+	if (tp_bag_merge(old, news->bag, GFP_KERNEL, &merged)) {
+		atomic_long_inc(&tp_stats.alloc_fails);
+		return -ENOMEM;
+	}
+	return tp_credit_limit(merged, max_t(size_t, tp_bag_size(old),
+					     news->floor), new);
+}
+
 static int tp_credit_replace_update(struct tp_bag *old, void *arg,
 				    struct tp_bag **new)
 {
-	*new = tp_bag_get(arg);
-	return 0;
+	const struct tp_news *news = arg;
+
+	return tp_credit_limit(tp_bag_get(news->bag), news->floor, new);
 }
 
 /* task_work: back in the reader's own context, where sleeping is fine. */
@@ -75,10 +98,12 @@ static void tp_credit_run(struct callback_head *work)
 	atomic_long_dec(&tp_credit_count);
 	/* The policy may have changed since the read: the newest counts. */
 	if (policy == TRACINGPLANE_READ_REPLACE)
-		tp_task_update(current, tp_credit_replace_update, c->bag, c->bag);
+		tp_task_update(current, tp_credit_replace_update, &c->news,
+			       c->news.bag);
 	else if (policy == TRACINGPLANE_READ_MERGE)
-		tp_task_update(current, tp_credit_merge_update, c->bag, c->bag);
-	tp_bag_put(c->bag);
+		tp_task_update(current, tp_credit_merge_update, &c->news,
+			       c->news.bag);
+	tp_bag_put(c->news.bag);
 	kfree_rcu(c, rcu);
 	module_put(THIS_MODULE);
 }
@@ -92,8 +117,11 @@ static struct tp_credit *tp_credit_find(void)
 	return rhashtable_lookup(&tp_credits, &task, tp_credit_params);
 }
 
-/* Queues a credit of @bag (consumed) for the current task. */
-static void tp_credit_start(struct tp_bag *bag)
+/*
+ * Queues a credit of @bag (consumed) for the current task; @floor is the
+ * size of the largest baggage read.
+ */
+static void tp_credit_start(struct tp_bag *bag, size_t floor)
 {
 	struct tp_credit *c = tp_kmalloc(sizeof(*c), GFP_ATOMIC | __GFP_NOWARN);
 
@@ -104,7 +132,8 @@ static void tp_credit_start(struct tp_bag *bag)
 	if (!try_module_get(THIS_MODULE))
 		goto err_free;
 	c->task = current;
-	c->bag = bag;
+	c->news.bag = bag;
+	c->news.floor = floor;
 	init_task_work(&c->work, tp_credit_run);
 	atomic_long_inc(&tp_credit_count);
 	if (rhashtable_lookup_insert_fast(&tp_credits, &c->node,
@@ -167,6 +196,7 @@ void tp_credit_reader(struct tp_bag *bag)
 {
 	struct tp_credit *c;
 	struct tp_bag *cur;
+	size_t floor;
 	u8 policy;
 
 	if (tp_credit_moot(bag)) {
@@ -176,8 +206,10 @@ void tp_credit_reader(struct tp_bag *bag)
 
 	rcu_read_lock();
 	c = tp_credit_find();
-	if (c)
-		tp_limit_merge(&c->bag, bag, GFP_ATOMIC);
+	if (c) {
+		tp_limit_merge(&c->news.bag, bag, GFP_ATOMIC);
+		c->news.floor = max_t(size_t, c->news.floor, tp_bag_size(bag));
+	}
 	rcu_read_unlock();
 	if (c) {
 		tp_bag_put(bag);
@@ -187,27 +219,28 @@ void tp_credit_reader(struct tp_bag *bag)
 	/* Data without baggage matters only to a reader that replaces. */
 	if (!bag) {
 		if (tp_task_read_policy(current) == TRACINGPLANE_READ_REPLACE)
-			tp_credit_start(NULL);
+			tp_credit_start(NULL, 0);
 		return;
 	}
+	floor = tp_bag_size(bag);
 	/* One lookup for the policy and the baggage a merge starts from. */
 	cur = tp_task_get(current, &policy);
 	if (policy == TRACINGPLANE_READ_MERGE) {
 		bag = tp_credit_news(cur, bag);
 		if (bag)
-			tp_credit_start(bag);
+			tp_credit_start(bag, floor);
 		return;
 	}
 	tp_bag_put(cur);
 	if (policy == TRACINGPLANE_READ_IGNORE)
 		tp_bag_put(bag);
 	else
-		tp_credit_start(bag);
+		tp_credit_start(bag, floor);
 }
 
 struct tp_gift {
 	struct callback_head work;
-	struct tp_bag *bag;
+	struct tp_news news;
 };
 
 static void tp_credit_gift_run(struct callback_head *work)
@@ -215,8 +248,9 @@ static void tp_credit_gift_run(struct callback_head *work)
 	struct tp_gift *g = container_of(work, struct tp_gift, work);
 
 	if (tp_task_read_policy(current) != TRACINGPLANE_READ_IGNORE)
-		tp_task_update(current, tp_credit_merge_update, g->bag, g->bag);
-	tp_bag_put(g->bag);
+		tp_task_update(current, tp_credit_merge_update, &g->news,
+			       g->news.bag);
+	tp_bag_put(g->news.bag);
 	kfree(g);
 	module_put(THIS_MODULE);
 }
@@ -240,12 +274,13 @@ void tp_credit_gift(struct task_struct *task, struct tp_bag *bag)
 		kfree(g);
 		return;
 	}
-	g->bag = tp_bag_get(bag);
+	g->news.bag = tp_bag_get(bag);
+	g->news.floor = tp_bag_size(bag);
 	init_task_work(&g->work, tp_credit_gift_run);
 	if (!task_work_add(task, &g->work, TWA_RESUME))
 		return;
 	/* Exiting: it reads nothing more. */
-	tp_bag_put(g->bag);
+	tp_bag_put(g->news.bag);
 	kfree(g);
 	module_put(THIS_MODULE);
 }

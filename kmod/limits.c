@@ -86,18 +86,18 @@ static int tp_limit_fit(struct tp_bag **bag, size_t floor, gfp_t gfp)
 	return 0;
 }
 
-int tp_limit_apply(struct tp_bag **bag, gfp_t gfp)
+int tp_limit_apply(struct tp_bag **bag, size_t floor, gfp_t gfp)
 {
-	return tp_limit_fit(bag, 0, gfp);
+	return tp_limit_fit(bag, floor, gfp);
 }
 
-int tp_limit_check(const struct tp_bag *bag)
+int tp_limit_check(const struct tp_bag *bag, size_t floor)
 {
 	size_t size = tp_bag_size(bag);
 
 	if (size > tp_limit_max_bytes())
 		return -E2BIG;
-	return size > tp_limit_room(bag, 0) ? -ENOSPC : 0;
+	return size > tp_limit_room(bag, floor) ? -ENOSPC : 0;
 }
 
 /* A merge keeps at least as much as the larger of its inputs held. */

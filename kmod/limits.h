@@ -33,9 +33,17 @@ u32 tp_limit_max_bytes(void);
 u32 tp_limit_max_ranges(void);
 u64 tp_limit_mem_cap(void);
 
-int tp_limit_apply(struct tp_bag **bag, gfp_t gfp);
-/* 0 if @bag fits the limits; -E2BIG over max_bytes, -ENOSPC over mem_cap. */
-int tp_limit_check(const struct tp_bag *bag);
+/*
+ * Trims *@bag (the caller's reference) to the limits, never below @floor
+ * bytes (up to max_bytes): what a merge keeps of its larger input.  On
+ * error (-ENOMEM, counted) *@bag is untouched.
+ */
+int tp_limit_apply(struct tp_bag **bag, size_t floor, gfp_t gfp);
+/*
+ * 0 if @bag fits the limits with the room of tp_limit_apply(); -E2BIG
+ * over max_bytes, -ENOSPC over mem_cap.
+ */
+int tp_limit_check(const struct tp_bag *bag, size_t floor);
 /*
  * *@acc := merge(*@acc, @bag), trimmed to the limits; *@acc stays the
  * caller's reference.  On error (-ENOMEM, counted) *@acc is untouched.

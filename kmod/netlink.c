@@ -323,12 +323,15 @@ struct tp_nl_change {
 	bool exact;	/* NO_TRIM: as it is or not at all */
 };
 
-/* Gives *@new @bag (whose reference it takes) under the limits. */
+/*
+ * Gives *@new @bag (whose reference it takes) under the limits, never
+ * trimmed below @floor bytes.
+ */
 static int tp_nl_limit(struct tp_bag *bag, const struct tp_nl_change *c,
-		       struct tp_bag **new)
+		       size_t floor, struct tp_bag **new)
 {
-	int err = c->exact ? tp_limit_check(bag) :
-			     tp_limit_apply(&bag, GFP_KERNEL);
+	int err = c->exact ? tp_limit_check(bag, floor) :
+			     tp_limit_apply(&bag, floor, GFP_KERNEL);
 
 	if (err) {
 		tp_bag_put(bag);
@@ -342,7 +345,7 @@ static int tp_nl_set_update(struct tp_bag *old, void *arg, struct tp_bag **new)
 {
 	const struct tp_nl_change *c = arg;
 
-	return tp_nl_limit(tp_bag_get(c->bag), c, new);
+	return tp_nl_limit(tp_bag_get(c->bag), c, 0, new);
 }
 
 static int tp_nl_merge_update(struct tp_bag *old, void *arg,
@@ -355,7 +358,9 @@ static int tp_nl_merge_update(struct tp_bag *old, void *arg,
 		atomic_long_inc(&tp_stats.alloc_fails);
 		return -ENOMEM;
 	}
-	return tp_nl_limit(merged, c, new);
+	/* Others' load at a full cap must not shrink what the task holds. */
+	return tp_nl_limit(merged, c, max(tp_bag_size(old), tp_bag_size(c->bag)),
+			   new);
 }
 
 static int tp_nl_clear_update(struct tp_bag *old, void *arg,

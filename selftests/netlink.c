@@ -927,62 +927,188 @@ TEST_F(trim, exact_merge_over_max_bytes_changes_nothing)
 }
 
 /*
+ * Children that hold distinct 8000-byte baggages, 140 of them: 1.1 MB,
+ * over the 1 MiB mem_cap the tests then set, so that every result is
+ * trimmed to the floor a write or a read keeps.  Their "ready" bytes
+ * must not bring their baggage to the test, which reads them under the
+ * ignore policy.  cap_release() lets them go and restores the cap.
+ */
+enum { HOLDERS = 140, HOLDER_SIZE = 8000 };
+
+struct cap_holders {
+	pid_t pids[HOLDERS];
+	int go[2], ready[2];
+};
+
+/* A child holding @tag's 8000 bytes; returns when it holds them. */
+static pid_t cap_holder(struct cap_holders *h, uint8_t *buf, int i)
+{
+	pid_t pid = fork();
+	char c = 'r';
+
+	if (pid)
+		return pid;
+	close(h->go[1]);
+	build_bag(buf, HOLDER_SIZE, (char)('A' + i % 26), 40 + i / 26);
+	{
+		struct tpnl nl;
+
+		if (tpnl_open(&nl) || tpnl_set(&nl, TPNL_SELF, 0, buf, HOLDER_SIZE))
+			_exit(1);
+	}
+	if (write(h->ready[1], &c, 1) != 1)
+		_exit(1);
+	/* holds its baggage until the test closes the pipe */
+	_exit(read(h->go[0], &c, 1) == 0 ? 0 : 1);
+}
+
+static void cap_fill(struct __test_metadata *_metadata, struct tpnl *nl,
+		     struct cap_holders *h, uint8_t *buf)
+{
+	int i;
+	char c;
+
+	ASSERT_EQ(0, tpnl_set_read_policy(nl, TPNL_SELF, 0, TRACINGPLANE_READ_IGNORE));
+	ASSERT_EQ(0, pipe(h->go));
+	ASSERT_EQ(0, pipe(h->ready));
+	for (i = 0; i < HOLDERS; i++) {
+		h->pids[i] = cap_holder(h, buf, i);
+		ASSERT_LE(0, h->pids[i]);
+	}
+	close(h->go[0]);
+	for (i = 0; i < HOLDERS; i++)
+		ASSERT_EQ(1, read(h->ready[0], &c, 1));
+	ASSERT_EQ(0, tpnl_set_read_policy(nl, TPNL_SELF, 0, TRACINGPLANE_READ_MERGE));
+	ASSERT_EQ(0, tp_param_write("mem_cap", "1048576"));
+}
+
+static void cap_release(struct __test_metadata *_metadata, struct cap_holders *h)
+{
+	int i, status;
+
+	tp_param_write("mem_cap", "67108864");
+	close(h->go[1]);
+	for (i = 0; i < HOLDERS; i++) {
+		ASSERT_EQ(h->pids[i], waitpid(h->pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	close(h->ready[0]);
+	close(h->ready[1]);
+}
+
+/* The caller's baggage: its size, and whether it holds the overflow marker. */
+static size_t own_size(struct __test_metadata *_metadata, struct tpnl *nl,
+		       bool *overflowed)
+{
+	uint8_t *got;
+	size_t len;
+
+	EXPECT_EQ(0, tpnl_get(nl, TPNL_SELF, 0, &got, &len, NULL));
+	*overflowed = len && got[0] == 0;
+	free(got);
+	return len;
+}
+
+/*
  * With NO_TRIM a SET that fits max_bytes but not what the baggage of
- * other tasks leaves under mem_cap fails with ENOSPC, whole.  Children
- * hold distinct 8000-byte baggages until the cap (1 MiB) is nearly full.
+ * other tasks leaves under mem_cap fails with ENOSPC, whole.
  */
 TEST_F(trim, exact_set_over_mem_cap_changes_nothing)
 {
-	enum { HOLDERS = 140, SIZE = 8000 };
-	int go[2], ready[2], i, status;
 	uint8_t *b2 = self->buf + 32768;
+	struct cap_holders h;
 	struct tpnl_reply r;
-	pid_t pids[HOLDERS];
-	char c;
 
 	build_bag(self->buf, 300, 'a', 20);
 	ASSERT_EQ(0, tpnl_set(&self->nl, TPNL_SELF, 0, self->buf, 300));
-	/* The holders' "ready" bytes must not bring their baggage here. */
-	ASSERT_EQ(0, tpnl_set_read_policy(&self->nl, TPNL_SELF, 0, TRACINGPLANE_READ_IGNORE));
-	ASSERT_EQ(0, pipe(go));
-	ASSERT_EQ(0, pipe(ready));
-	for (i = 0; i < HOLDERS; i++) {
-		pids[i] = fork();
-		ASSERT_LE(0, pids[i]);
-		if (!pids[i]) {
-			struct tpnl nl;
+	cap_fill(_metadata, &self->nl, &h, b2);
 
-			close(go[1]);
-			build_bag(self->buf, SIZE, (char)('A' + i % 26), 40 + i / 26);
-			if (tpnl_open(&nl) || tpnl_set(&nl, TPNL_SELF, 0, self->buf, SIZE))
-				_exit(1);
-			c = 'r';
-			if (write(ready[1], &c, 1) != 1)
-				_exit(1);
-			/* holds its baggage until the test closes the pipe */
-			_exit(read(go[0], &c, 1) == 0 ? 0 : 1);
-		}
-	}
-	close(go[0]);
-	for (i = 0; i < HOLDERS; i++)
-		ASSERT_EQ(1, read(ready[0], &c, 1));
-	ASSERT_EQ(0, tp_param_write("mem_cap", "1048576"));
-
-	build_bag(b2, SIZE, 'z', 100);
-	EXPECT_EQ(-ENOSPC, exact_write(&self->nl, TRACINGPLANE_CMD_SET, b2, SIZE, &r));
+	build_bag(b2, HOLDER_SIZE, 'z', 100);
+	EXPECT_EQ(-ENOSPC, exact_write(&self->nl, TRACINGPLANE_CMD_SET, b2, HOLDER_SIZE, &r));
 	EXPECT_STREQ("baggage: the result would be larger than mem_cap leaves; nothing changed",
 		     r.msg);
 	expect_bag(_metadata, &self->nl, self->buf, 300);
+	cap_release(_metadata, &h);
+}
 
-	tp_param_write("mem_cap", "67108864");
-	tpnl_set_read_policy(&self->nl, TPNL_SELF, 0, TRACINGPLANE_READ_MERGE);
-	close(go[1]);
-	for (i = 0; i < HOLDERS; i++) {
-		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
-		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+/*
+ * At a full cap a MERGE stops the baggage growing but never shrinks what
+ * the task holds: an exact MERGE of what it holds already succeeds and
+ * changes nothing, and a trimming MERGE keeps all it held but the atom
+ * the overflow marker displaces (build_bag()'s last, under 90 bytes),
+ * not just the marker.
+ */
+TEST_F(trim, merge_at_full_mem_cap_keeps_what_the_task_holds)
+{
+	uint8_t *b2 = self->buf + 32768;
+	static const uint8_t late[] = { 2, 'z', 'z' };
+	struct cap_holders h;
+	struct tpnl_reply r;
+	bool overflowed;
+	size_t size;
+
+	build_bag(self->buf, 300, 'a', 20);
+	ASSERT_EQ(0, tpnl_set(&self->nl, TPNL_SELF, 0, self->buf, 300));
+	cap_fill(_metadata, &self->nl, &h, b2);
+
+	EXPECT_EQ(0, exact_write(&self->nl, TRACINGPLANE_CMD_MERGE, self->buf, 300, &r));
+	expect_bag(_metadata, &self->nl, self->buf, 300);
+	EXPECT_EQ(-ENOSPC, exact_write(&self->nl, TRACINGPLANE_CMD_MERGE, late, sizeof(late), &r));
+	expect_bag(_metadata, &self->nl, self->buf, 300);
+
+	ASSERT_EQ(0, tpnl_merge(&self->nl, TPNL_SELF, 0, late, sizeof(late)));
+	size = own_size(_metadata, &self->nl, &overflowed);
+	EXPECT_TRUE(overflowed);
+	EXPECT_LE((size_t)300 - 90, size) TH_LOG("a MERGE at a full cap shrank the baggage to %zu bytes", size);
+	EXPECT_GE((size_t)300, size);
+	cap_release(_metadata, &h);
+}
+
+/*
+ * At a full cap a read's credit is trimmed to the larger of the reader's
+ * baggage and the data's, with the marker, instead of their union.
+ */
+TEST_F(trim, read_at_full_mem_cap_is_trimmed_to_its_larger_input)
+{
+	uint8_t *b2 = self->buf + 32768;
+	int data[2], go[2], status;
+	struct cap_holders h;
+	bool overflowed;
+	size_t size;
+	pid_t writer;
+	char c = 'x';
+
+	build_bag(self->buf, 300, 'a', 20);
+	ASSERT_EQ(0, tpnl_set(&self->nl, TPNL_SELF, 0, self->buf, 300));
+	ASSERT_EQ(0, pipe(data));
+	ASSERT_EQ(0, pipe(go));
+	writer = fork();
+	ASSERT_LE(0, writer);
+	if (!writer) {
+		struct tpnl nl;
+
+		build_bag(b2, HOLDER_SIZE, 'w', 100);
+		if (tpnl_open(&nl) || tpnl_set(&nl, TPNL_SELF, 0, b2, HOLDER_SIZE) ||
+		    read(go[0], &c, 1) != 1 || write(data[1], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
 	}
-	close(ready[0]);
-	close(ready[1]);
+	cap_fill(_metadata, &self->nl, &h, b2);
+
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(1, read(data[0], &c, 1));
+	size = own_size(_metadata, &self->nl, &overflowed);
+	EXPECT_TRUE(overflowed) TH_LOG("a read at a full cap grew the baggage to %zu bytes", size);
+	EXPECT_GE((size_t)HOLDER_SIZE, size);
+	EXPECT_LE((size_t)HOLDER_SIZE - 200, size);
+
+	ASSERT_EQ(writer, waitpid(writer, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	cap_release(_metadata, &h);
+	close(data[0]);
+	close(data[1]);
+	close(go[0]);
+	close(go[1]);
 }
 
 /* ---- malformed requests --------------------------------------------------------- */
