@@ -174,6 +174,7 @@ void tp_tx_frag(const struct tp_anchor *a, struct tp_opt_frag *frag);
 struct tp_seg {
 	unsigned int thoff;	/* TCP header */
 	unsigned int thlen;	/* TCP header length, options included */
+	unsigned int tcplen;	/* the length TCP's pseudo-header sum is of */
 	bool v6;
 };
 

@@ -72,13 +72,19 @@ static unsigned int tp_out_max_len(u8 pf)
 				    IPV6_MAXPLEN + sizeof(struct ipv6hdr);
 }
 
-/* Finds the TCP header of a locally built packet; false if none. */
+/*
+ * Finds the TCP header of a segment TCP built; false if none.  TCP leaves
+ * every checksum to the device or to the stack (CHECKSUM_PARTIAL), whose
+ * pseudo-header sum tp_seg_finish() adjusts: a segment with its checksum
+ * computed (a raw socket's) is not TCP's.
+ */
 static bool tp_out_parse(struct sk_buff *skb, u8 pf, struct tp_seg *seg)
 {
 	const struct tcphdr *th;
 	unsigned int thoff = 0;
 
-	if (skb_network_offset(skb) || skb->len > tp_out_max_len(pf))
+	if (skb_network_offset(skb) || skb->len > tp_out_max_len(pf) ||
+	    skb->ip_summed != CHECKSUM_PARTIAL)
 		return false;
 	if (pf == NFPROTO_IPV4) {
 		if (ip_hdr(skb)->protocol != IPPROTO_TCP ||
@@ -96,6 +102,7 @@ static bool tp_out_parse(struct sk_buff *skb, u8 pf, struct tp_seg *seg)
 	th = (const struct tcphdr *)(skb->data + thoff);
 	seg->thoff = thoff;
 	seg->thlen = th->doff * 4;
+	seg->tcplen = skb->len - thoff;
 	seg->v6 = pf == NFPROTO_IPV6;
 	return seg->thlen >= sizeof(*th) &&
 	       skb_headlen(skb) >= thoff + seg->thlen;
@@ -276,6 +283,21 @@ static void tp_out_send(const struct nf_hook_state *state,
 	local_bh_enable();
 }
 
+/*
+ * A segment that carries our option went through this hook already (a VRF
+ * sends its packets through LOCAL_OUT twice); a signed one (TCP-MD5 added
+ * to an established connection) would fail its signature if changed.
+ */
+static bool tp_out_hands_off(struct sk_buff *skb, const struct tp_seg *seg)
+{
+	struct tp_opt_scan scan;
+
+	if (seg->thlen == sizeof(struct tcphdr))
+		return false;
+	tp_out_scan(skb, seg, &scan);
+	return scan.found != TP_OPT_NONE || scan.auth;
+}
+
 static unsigned int tp_out_data(struct sk_buff *skb, const struct tp_seg *seg,
 				const struct nf_hook_state *state)
 {
@@ -287,7 +309,8 @@ static unsigned int tp_out_data(struct sk_buff *skb, const struct tp_seg *seg,
 	if (!tp_out_tcp_sock(sk))
 		return NF_ACCEPT;
 	conn = tp_conn_find(sk);
-	if (!conn || !READ_ONCE(conn->peer) || !tp_conn_lock(conn))
+	if (!conn || !READ_ONCE(conn->peer) || tp_out_hands_off(skb, seg) ||
+	    !tp_conn_lock(conn))
 		return NF_ACCEPT;
 	tp_tx_prune(conn, READ_ONCE(tcp_sk(sk)->snd_una));
 	__skb_queue_head_init(&out);

@@ -14,7 +14,14 @@
  *
  * Checksums are left to the device, as TCP leaves them: every piece goes
  * out CHECKSUM_PARTIAL with the pseudo-header sum of its new length, and
- * the stack falls back to software where the device cannot offload.
+ * the stack falls back to software where the device cannot offload.  The
+ * sum TCP wrote is adjusted for the new length, not computed again from
+ * the IP header: with a routing header or a source route, that names the
+ * first hop, while the pseudo-header names the final destination.
+ *
+ * A piece cut off a segment is a clone, which has no socket: it is given
+ * the segment's, so that what keys on a packet's socket (owner and cgroup
+ * matches of netfilter, fq's flows, the socket's memory) sees it as TCP's.
  */
 
 #include <linux/ip.h>
@@ -122,6 +129,8 @@ struct sk_buff *tp_seg_split(struct sk_buff *skb, const struct tp_seg *seg,
 	tail = skb_clone(skb, GFP_ATOMIC);
 	if (!tail)
 		return NULL;
+	if (skb->sk && sk_fullsock(skb->sk))
+		skb_set_owner_w(tail, skb->sk);
 	if (tp_seg_eat(tail, seg, len) ||
 	    pskb_trim(skb, seg->thoff + seg->thlen + len)) {
 		kfree_skb(tail);
@@ -163,18 +172,14 @@ void tp_seg_finish(struct sk_buff *skb, const struct tp_seg *seg)
 	struct tcphdr *th = tp_seg_th(skb, seg);
 
 	if (seg->v6) {
-		struct ipv6hdr *ip6h = ipv6_hdr(skb);
-
-		ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
-		th->check = ~tcp_v6_check(tcplen, &ip6h->saddr, &ip6h->daddr, 0);
+		ipv6_hdr(skb)->payload_len = htons(skb->len - sizeof(struct ipv6hdr));
 	} else {
-		struct iphdr *iph = ip_hdr(skb);
-
-		iph->tot_len = htons(skb->len);
-		ip_send_check(iph);
-		th->check = ~tcp_v4_check(tcplen, iph->saddr, iph->daddr, 0);
+		ip_hdr(skb)->tot_len = htons(skb->len);
+		ip_send_check(ip_hdr(skb));
 	}
-	skb->ip_summed = CHECKSUM_PARTIAL;
+	/* Both families' pseudo-headers sum the length as a 32-bit word. */
+	inet_proto_csum_replace4(&th->check, skb, htonl(seg->tcplen),
+				 htonl(tcplen), true);
 	skb->csum_start = skb_transport_header(skb) - skb->head;
 	skb->csum_offset = offsetof(struct tcphdr, check);
 	tp_seg_gso(skb, tcplen - seg->thlen);

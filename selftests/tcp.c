@@ -784,6 +784,7 @@ TOPO_TEST(off)
 TOPO_TEST(hostile)
 TOPO_TEST(forge)
 TOPO_TEST(gso)
+TOPO_TEST(paths)
 
 /* The byte at offset @i of a stream the helpers send: checkable anywhere. */
 static char stream_byte(uint64_t i)

@@ -39,6 +39,14 @@
 #   gso          offloads on: 16 MiB whose baggage changes every 256 KiB,
 #                so that versions start inside GSO segments; every byte
 #                arrives intact and the reader has both baggages
+#   paths        packets that leave the client by unusual ways
+#                (selftests/tcp_paths.py): an IPv6 segment routing header
+#                (the IP header names the router, the checksum the
+#                server); TCP-MD5 added to an established connection (its
+#                segments are signed: left alone, the data arrives); an
+#                nftables policy that drops what no root socket sends (the
+#                pieces a segment is cut into are the socket's); a VRF
+#                (LOCAL_OUT twice: one fragment per segment, not two)
 #
 # Exit status: 0 passed, 1 failed, 2 usage, 4 skipped (a tool is missing:
 # tools/deps installs them).
@@ -324,9 +332,67 @@ case_gso() {
 		fail "the reader lacks one of the two baggages"
 }
 
-[ $# -eq 1 ] || { echo "usage: $0 http|pid|socat|off|hostile|forge|gso" >&2; exit 2; }
+# paths_client MODE ADDR PORT BYTES BAGGAGE...: from the client, with
+# BAGGAGE, the answer of tcp_paths.py's server: bytes read, its baggage
+paths_client() {
+	local mode=$1 addr=$2 port=$3 size=$4 args=() b
+	shift 4
+	for b in "$@"; do args+=(-b "$b"); done
+	fresh || fail "tpctl clear"
+	in_ns $C "$TPCTL" run "${args[@]}" -- \
+		$PY "$REPO/selftests/tcp_paths.py" client "$mode" "$addr" "$port" "$size"
+}
+
+# answer_is WHAT GOT WANT
+answer_is() {
+	log "$1: the server answers: ${2:0:80}"
+	[ "$2" = "$3" ] || fail "$1: the server should have answered '${3:0:80}'"
+}
+
+case_paths() {
+	local out long mal port
+	bg $S "$TPCTL" run --on-read=replace -- $PY "$REPO/selftests/tcp_paths.py" server fd06:2::2 7000
+	bg $S "$TPCTL" run --on-read=replace -- $PY "$REPO/selftests/tcp_paths.py" server 10.6.2.2 7001 7002 7003
+	for port in 7000 7001 7002 7003; do
+		poll 60 listening $S $port || fail "tcp_paths.py did not listen on $port"
+	done
+
+	in_ns $P sysctl -qw net.ipv6.conf.all.seg6_enabled=1 net.ipv6.conf.p0.seg6_enabled=1
+	in_ns $S sysctl -qw net.ipv6.conf.all.seg6_enabled=1 net.ipv6.conf.s0.seg6_enabled=1
+	out=$(paths_client srh fd06:2::2 7000 100 case=srh) || fail "srh: no connection"
+	answer_is srh "$out" "100 case=srh"
+
+	out=$(paths_client md5 10.6.2.2 7001 100 case=md5) || fail "md5: the connection stalled"
+	answer_is md5 "${out%% *}" 100
+
+	in_ns $C nft -f - <<-EOF || fail "nft"
+	table inet tp_owner {
+		chain out {
+			type filter hook output priority 0; policy accept;
+			tcp dport 7002 meta skuid 0 accept
+			tcp dport 7002 counter drop
+		}
+	}
+	EOF
+	long=$(head -c 1500 /dev/zero | tr '\0' v)
+	out=$(paths_client plain 10.6.2.2 7002 20000 "k=$long") || fail "owner: the connection stalled"
+	answer_is owner "$out" "20000 k=$long"
+	in_ns $C nft list chain inet tp_owner out | grep -q "counter packets 0 " ||
+		fail "owner: the policy dropped packets the socket sent"
+
+	in_ns $C ip link add red type vrf table 10 || fail "ip link add type vrf"
+	in_ns $C ip link set red up
+	in_ns $C ip link set c0 master red
+	in_ns $C ip route add default via 10.6.1.2 vrf red || fail "VRF route"
+	mal=$(counter $S malformed)
+	out=$(paths_client vrf 10.6.2.2 7003 100 case=vrf) || fail "vrf: no connection"
+	answer_is vrf "$out" "100 case=vrf"
+	[ "$(counter $S malformed)" -eq "$mal" ] || fail "vrf: the server counted malformed options"
+}
+
+[ $# -eq 1 ] || { echo "usage: $0 http|pid|socat|off|hostile|forge|gso|paths" >&2; exit 2; }
 [ -d /sys/module/tracingplane ] || fail "module not loaded"
-for tool in ip ss ethtool tshark curl socat; do
+for tool in ip ss ethtool tshark curl socat nft; do
 	command -v $tool >/dev/null || { log "SKIP: $tool is not installed"; exit 4; }
 done
 $PY -c 'import scapy' 2>/dev/null || { log "SKIP: python3-scapy is not installed"; exit 4; }
@@ -340,6 +406,7 @@ off) case_off ;;
 hostile) case_hostile ;;
 forge) case_forge ;;
 gso) case_gso ;;
+paths) case_paths ;;
 *) fail "unknown case $1" ;;
 esac
 log "case $1 passed"
