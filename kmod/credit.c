@@ -54,13 +54,16 @@ static struct rhashtable tp_credits;
 /* Lets a task without a pending credit skip the lookup. */
 static atomic_long_t tp_credit_count = ATOMIC_LONG_INIT(0);
 
-/* Gives *@new @bag (whose reference it takes) under the limits. */
-static int tp_credit_limit(struct tp_bag *bag, size_t floor,
-			   struct tp_bag **new)
+/* *@new := @base merged with @news, under the limits, at least @floor. */
+static int tp_credit_update(struct tp_bag *base, const struct tp_news *news,
+			    size_t floor, struct tp_bag **new)
 {
-	if (tp_limit_apply(&bag, floor, GFP_KERNEL)) {
+	struct tp_bag *bag = tp_bag_get(base);
+	int err = tp_limit_merge_floor(&bag, news->bag, floor, GFP_KERNEL);
+
+	if (err) {
 		tp_bag_put(bag);
-		return -ENOMEM;
+		return err;
 	}
 	*new = bag;
 	return 0;
@@ -70,14 +73,9 @@ static int tp_credit_merge_update(struct tp_bag *old, void *arg,
 				  struct tp_bag **new)
 {
 	const struct tp_news *news = arg;
-	struct tp_bag *merged;
 
-	if (tp_bag_merge(old, news->bag, GFP_KERNEL, &merged)) {
-		atomic_long_inc(&tp_stats.alloc_fails);
-		return -ENOMEM;
-	}
-	return tp_credit_limit(merged, max_t(size_t, tp_bag_size(old),
-					     news->floor), new);
+	return tp_credit_update(old, news, max_t(size_t, tp_bag_size(old),
+						 news->floor), new);
 }
 
 static int tp_credit_replace_update(struct tp_bag *old, void *arg,
@@ -85,7 +83,7 @@ static int tp_credit_replace_update(struct tp_bag *old, void *arg,
 {
 	const struct tp_news *news = arg;
 
-	return tp_credit_limit(tp_bag_get(news->bag), news->floor, new);
+	return tp_credit_update(NULL, news, news->floor, new);
 }
 
 /* task_work: back in the reader's own context, where sleeping is fine. */

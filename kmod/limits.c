@@ -101,23 +101,11 @@ int tp_limit_check(const struct tp_bag *bag, size_t floor)
 }
 
 /* A merge keeps at least as much as the larger of its inputs held. */
-int tp_limit_merge(struct tp_bag **acc, struct tp_bag *bag, gfp_t gfp)
+int tp_limit_merge_floor(struct tp_bag **acc, struct tp_bag *bag,
+			 size_t floor, gfp_t gfp)
 {
 	struct tp_bag *merged;
-	size_t floor;
 
-	/*
-	 * Most merges: the merge is one of the inputs, which only max_bytes
-	 * (lowered since it was made) could trim, as the global cap never
-	 * trims below the larger input.
-	 */
-	if ((!bag || bag == *acc) && tp_bag_size(*acc) <= tp_limit_max_bytes())
-		return 0;
-	if (!*acc && tp_bag_size(bag) <= tp_limit_max_bytes()) {
-		*acc = tp_bag_get(bag);
-		return 0;
-	}
-	floor = max(tp_bag_size(*acc), tp_bag_size(bag));
 	if (tp_bag_merge(*acc, bag, gfp, &merged)) {
 		atomic_long_inc(&tp_stats.alloc_fails);
 		return -ENOMEM;
@@ -129,4 +117,21 @@ int tp_limit_merge(struct tp_bag **acc, struct tp_bag *bag, gfp_t gfp)
 	tp_bag_put(*acc);
 	*acc = merged;
 	return 0;
+}
+
+int tp_limit_merge(struct tp_bag **acc, struct tp_bag *bag, gfp_t gfp)
+{
+	/*
+	 * Most merges: the merge is one of the inputs, which only max_bytes
+	 * (lowered since it was made) could trim, as the global cap never
+	 * trims below the larger input.
+	 */
+	if ((!bag || bag == *acc) && tp_bag_size(*acc) <= tp_limit_max_bytes())
+		return 0;
+	if (!*acc && tp_bag_size(bag) <= tp_limit_max_bytes()) {
+		*acc = tp_bag_get(bag);
+		return 0;
+	}
+	return tp_limit_merge_floor(acc, bag,
+				    max(tp_bag_size(*acc), tp_bag_size(bag)), gfp);
 }

@@ -49,5 +49,8 @@ int tp_limit_check(const struct tp_bag *bag, size_t floor);
  * caller's reference.  On error (-ENOMEM, counted) *@acc is untouched.
  */
 int tp_limit_merge(struct tp_bag **acc, struct tp_bag *bag, gfp_t gfp);
+/* The same, never trimmed below @floor bytes instead of the larger input. */
+int tp_limit_merge_floor(struct tp_bag **acc, struct tp_bag *bag,
+			 size_t floor, gfp_t gfp);
 
 #endif /* TP_LIMITS_H */
