@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target over the code shared by the kernel and userspace: the
- * atom layer (kmod/atom.c) and libtpctl's parsers (typed baggage codec,
- * W3C baggage and traceparent).  Every input is fed to all three; a
- * violated law aborts, which libFuzzer reports as a crash.
+ * atom layer (kmod/atom.c), the TCP option codec (kmod/tcp_opt.c: the
+ * parser every segment from the wire meets) and libtpctl's parsers (typed
+ * baggage codec, W3C baggage and traceparent).  Every input is fed to all
+ * of them; a violated law aborts, which libFuzzer reports as a crash.
  *
  * Input layout for the atom part:
  *   byte 0      trim limit, scaled to the parts' size
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "atom.h"
+#include "tcp_opt.h"
 #include "tpctl.h"
 
 #define CHECK(cond) do {						\
@@ -233,6 +235,68 @@ static void fuzz_typed(const uint8_t *data, size_t size)
 	tpctl_bag_free(b);
 }
 
+/* ---- TCP option codec ---------------------------------------------------------- */
+
+/* The module's defaults (kmod/tcp_param.c); the input is the option list. */
+static const struct tp_opt_id fuzz_opt_id = { .kind = 253, .exid = 0x7470 };
+
+static bool same_frag(const struct tp_opt_frag *a, const struct tp_opt_frag *b)
+{
+	return a->back == b->back && a->total == b->total && a->off == b->off &&
+	       a->len == b->len && !memcmp(a->data, b->data, a->len);
+}
+
+/*
+ * A fragment found lies inside the list and inside its version, and its
+ * canonical encoding reads back as itself, in no more bytes than it took.
+ */
+static void check_frag(const uint8_t *opts, size_t len,
+		       const struct tp_opt_frag *frag)
+{
+	uint8_t out[2 * TP_OPT_SPACE + 256];
+	struct tp_opt_scan again;
+	size_t n;
+
+	CHECK(frag->data >= opts && frag->data + frag->len <= opts + len);
+	CHECK(frag->total ? frag->len && (uint64_t)frag->off + frag->len <= frag->total
+			  : !frag->off && !frag->len);
+	n = tp_opt_frag_len(frag);
+	CHECK(n <= len && n < sizeof(out));
+	CHECK(tp_opt_put_frag(out, fuzz_opt_id, frag) == n);
+	CHECK(tp_opt_scan(out, n, fuzz_opt_id, &again) == TP_OPT_FOUND_FRAG);
+	CHECK(same_frag(&again.frag, frag) && !again.eol && !again.auth);
+}
+
+/*
+ * The sender's fragment size for @total bytes in @room fits a fragment
+ * whatever its back and offset (both below @total, as a sender's are).
+ */
+static void check_frag_size(uint32_t room, uint32_t total)
+{
+	uint32_t size = tp_opt_frag_size(room, total);
+	struct tp_opt_frag worst = {
+		.back = total - 1, .total = total, .off = total - 1, .len = size,
+	};
+
+	if (size && total)
+		CHECK(tp_opt_frag_len(&worst) <= room);
+}
+
+static void fuzz_tcp_opt(const uint8_t *data, size_t size)
+{
+	struct tp_opt_scan scan;
+	enum tp_opt_found found;
+	uint32_t total = 0;
+
+	/* libFuzzer's buffer is exactly @size bytes: ASan sees an overrun. */
+	found = tp_opt_scan(data, size, fuzz_opt_id, &scan);
+	CHECK(found == scan.found);
+	if (found == TP_OPT_FOUND_FRAG)
+		check_frag(data, size, &scan.frag);
+	memcpy(&total, data, size < sizeof(total) ? size : sizeof(total));
+	check_frag_size(size % (TP_OPT_SPACE + 1), total);
+}
+
 /* ---- W3C text ---------------------------------------------------------------------- */
 
 static void fuzz_w3c_baggage(const char *text)
@@ -292,6 +356,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_atoms(data, size);
 	fuzz_typed(data, size);
+	fuzz_tcp_opt(data, size);
 	fuzz_text(data, size);
 	/* Every blob made for this input has been given back. */
 	CHECK(!tp_counter_read(&tp_atom_live_bags));
