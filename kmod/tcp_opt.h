@@ -31,6 +31,9 @@
 #define TP_OPT_AO		29
 
 /* Which option is ours: the kind and ExID module parameters. */
+#define TP_OPT_KIND_DEFAULT	253
+#define TP_OPT_EXID_DEFAULT	0x7470		/* "tp" */
+
 struct tp_opt_id {
 	u8 kind;
 	u32 exid;	/* 16 bits */

@@ -10,6 +10,7 @@
 
 #include <linux/kernel.h>
 #include <linux/sizes.h>
+#include <linux/stringify.h>
 
 #include "limits.h"
 #include "param.h"
@@ -24,10 +25,12 @@
 static bool tcp_kind_valid(unsigned long kind);
 static bool tcp_exid_valid(unsigned long exid);
 
-TP_PARAM(tcp_kind, 253, TP_TCP_KIND_MIN, TP_TCP_KIND_MAX, tcp_kind_valid,
-	 0444, "TCP option kind, 253 or 254 (RFC 6994), default 253");
-TP_PARAM(tcp_exid, 0x7470 /* "tp" */, 1, U16_MAX, tcp_exid_valid, 0444,
-	 "16-bit RFC 6994 ExID, 1..65535, default 0x7470");
+TP_PARAM(tcp_kind, TP_OPT_KIND_DEFAULT, TP_TCP_KIND_MIN, TP_TCP_KIND_MAX,
+	 tcp_kind_valid, 0444, "TCP option kind, 253 or 254 (RFC 6994), default "
+	 __stringify(TP_OPT_KIND_DEFAULT));
+TP_PARAM(tcp_exid, TP_OPT_EXID_DEFAULT, 1, U16_MAX, tcp_exid_valid, 0444,
+	 "16-bit RFC 6994 ExID, 1..65535, default "
+	 __stringify(TP_OPT_EXID_DEFAULT));
 TP_PARAM(tcp_max_ranges, 64, 2, SZ_64K, NULL, 0644,
 	 "Baggage versions one TCP socket keeps per direction (2..65536, default 64)");
 TP_PARAM(tcp_sock_mem, SZ_256K, SZ_1K, SZ_64M, NULL, 0644,

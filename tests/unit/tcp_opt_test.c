@@ -15,7 +15,9 @@
 #include "tcp_opt.c"
 #include "testutil.h"
 
-static const struct tp_opt_id ID = { .kind = 253, .exid = 0x7470 };
+static const struct tp_opt_id ID = {
+	.kind = TP_OPT_KIND_DEFAULT, .exid = TP_OPT_EXID_DEFAULT,
+};
 
 /* Scans @len option bytes placed at the very end of a heap block. */
 static int scan_at_end(const uint8_t *opts, size_t len, struct tp_opt_scan *scan)
